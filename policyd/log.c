@@ -1,0 +1,45 @@
+/* log.c — stderr logging with a program prefix; journald reads stderr. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "log.h"
+
+static const char *prog = "policyd";
+static enum log_level threshold = LOG_LVL_INFO;
+
+void log_init(const char *progname, enum log_level level)
+{
+	prog = progname;
+	threshold = level;
+}
+
+static void vlog(enum log_level level, const char *fmt, va_list ap)
+{
+	static const char *const names[] = { "error", "warning", "info", "debug" };
+
+	if (level > threshold)
+		return;
+	fprintf(stderr, "%s: %s: ", prog, names[level]);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+void log_msg(enum log_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(level, fmt, ap);
+	va_end(ap);
+}
+
+void fatal(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_LVL_ERROR, fmt, ap);
+	va_end(ap);
+	exit(2);
+}

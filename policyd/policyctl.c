@@ -1,0 +1,375 @@
+/* policyctl — check, show and apply a policy; make keys.
+ *
+ * Exit status: 0 ok, 1 policy errors or failing tests (or the kernel refused
+ * the ruleset), 2 usage or I/O errors. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "apply.h"
+#include "compile.h"
+#include "log.h"
+#include "policy.h"
+#include "ptest.h"
+#include "render.h"
+
+#define MAX_POLICY_SIZE (256u << 20)
+
+enum { EXIT_POLICY = 1, EXIT_USAGE = 2 };
+
+struct cmd_opts {
+	const char *file;
+	const char *node;
+	bool check_only;
+	time_t now;
+};
+
+struct loaded {
+	char *text;
+	size_t len;
+	struct policy *p;
+};
+
+static int usage(void);
+
+/* ---- helpers ------------------------------------------------------------------- */
+
+static int read_file(const char *path, char **out, size_t *len)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+	size_t cap = 65536, n = 0;
+	char *buf;
+
+	if (!f)
+		return -errno;
+	buf = malloc(cap);
+	while (buf) {
+		size_t r = fread(buf + n, 1, cap - n, f);
+
+		n += r;
+		if (r == 0)
+			break;
+		if (n == cap) {
+			char *nb;
+
+			if (cap >= MAX_POLICY_SIZE) {
+				free(buf);
+				buf = NULL;
+				errno = EFBIG;
+				break;
+			}
+			nb = realloc(buf, cap * 2);
+			if (!nb) {
+				free(buf);
+				buf = NULL;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+	}
+	if (buf && ferror(f)) {
+		free(buf);
+		buf = NULL;
+	}
+	if (f != stdin)
+		fclose(f);
+	if (!buf)
+		return errno ? -errno : -ENOMEM;
+	*out = buf;
+	*len = n;
+	return 0;
+}
+
+static void print_diags(const char *file, const struct diags *d)
+{
+	char line[1024];
+
+	for (size_t i = 0; i < d->n; i++) {
+		diag_format(&d->v[i], file, line, sizeof(line));
+		fprintf(stderr, "%s\n", line);
+	}
+}
+
+/* Load, validate and (with run_tests) run the policy's tests. Returns 0, or
+ * the exit status after printing why. */
+static int load(const struct cmd_opts *o, bool run_tests, struct loaded *l)
+{
+	struct policy_opts po = { .now = o->now };
+	struct diags d;
+	size_t checked = 0;
+	int r = read_file(o->file, &l->text, &l->len);
+
+	if (r < 0) {
+		log_error("%s: %s", o->file, strerror(-r));
+		return EXIT_USAGE;
+	}
+	diags_init(&d);
+	l->p = policy_load(l->text, l->len, &po, &d);
+	if (l->p && run_tests && ptest_run(l->p, o->now ? o->now : time(NULL), &d, &checked)) {
+		policy_diags_locate(l->text, l->len, &d);
+		policy_free(l->p);
+		l->p = NULL;
+	}
+	print_diags(o->file, &d);
+	if (!l->p)
+		fprintf(stderr, "%s: %zu error(s), %zu warning(s); nothing applied\n", o->file,
+			d.nerr, d.nwarn);
+	diags_free(&d);
+	return l->p ? 0 : EXIT_POLICY;
+}
+
+static void unload(struct loaded *l)
+{
+	policy_free(l->p);
+	free(l->text);
+}
+
+static int find_node(const struct loaded *l, const struct cmd_opts *o, size_t *node)
+{
+	long n;
+
+	if (!o->node) {
+		log_error("--node NAME is required");
+		return EXIT_USAGE;
+	}
+	n = policy_node_find(l->p, o->node);
+	if (n < 0) {
+		log_error("%s: no node \"%s\" in the policy", o->file, o->node);
+		return EXIT_POLICY;
+	}
+	*node = (size_t)n;
+	return 0;
+}
+
+/* ---- commands ------------------------------------------------------------------ */
+
+static int cmd_check(const struct cmd_opts *o)
+{
+	struct loaded l = { 0 };
+	size_t checked = 0;
+	struct diags d;
+	int r = load(o, true, &l);
+
+	if (r)
+		return r;
+	diags_init(&d);
+	ptest_run(l.p, o->now ? o->now : time(NULL), &d, &checked);
+	diags_free(&d);
+	printf("%s: ok: %zu nodes, %zu acls, %zu exposures, %zu test assertions pass\n", o->file,
+	       l.p->nnodes, l.p->nacls, l.p->nexpose, checked);
+	unload(&l);
+	return 0;
+}
+
+static int cmd_show(const struct cmd_opts *o)
+{
+	struct compile_opts co = { .now = o->now };
+	struct loaded l = { 0 };
+	struct ir *ir;
+	size_t node;
+	int r = load(o, false, &l);
+
+	if (!r)
+		r = find_node(&l, o, &node);
+	if (r) {
+		unload(&l);
+		return r;
+	}
+	ir = compile_node(l.p, node, &co);
+	r = render_ir(ir, stdout) < 0 || fflush(stdout) ? EXIT_USAGE : 0;
+	ir_free(ir);
+	unload(&l);
+	return r;
+}
+
+static int cmd_apply(const struct cmd_opts *o)
+{
+	struct compile_opts co = { .now = o->now };
+	struct apply_report rep;
+	struct rules_nl *nl = NULL;
+	struct loaded l = { 0 };
+	struct ir *ir;
+	size_t node;
+	int r = load(o, true, &l);
+
+	if (!r)
+		r = find_node(&l, o, &node);
+	if (r) {
+		unload(&l);
+		return r;
+	}
+	ir = compile_node(l.p, node, &co);
+	r = rules_nl_open(&nl);
+	if (r < 0) {
+		log_error("netlink: %s", strerror(-r));
+		r = EXIT_USAGE;
+		goto out;
+	}
+	r = rules_apply(nl, ir, !o->check_only, &rep);
+	for (size_t i = 0; i < rep.nerrors; i++)
+		log_error("%s: %s", o->file, rep.errors[i]);
+	if (r < 0) {
+		log_error("%s: table inet %s %s: %s%s", o->file, IR_TABLE,
+			  o->check_only ? "failed the kernel's check" : "not applied", strerror(-r),
+			  r == -EPERM ? " (needs CAP_NET_ADMIN)" : "");
+		r = (r == -EPERM || rep.nerrors == 0) ? EXIT_USAGE : EXIT_POLICY;
+	} else {
+		printf("%s table inet %s for node %s: %zu set elements, %zu messages, %zu bytes%s\n",
+		       o->check_only ? "kernel accepts" : "applied", IR_TABLE, o->node,
+		       ir_elem_count(ir), rep.messages, rep.bytes,
+		       rep.carried ? " (bans in force kept)" : "");
+		r = 0;
+	}
+	apply_report_free(&rep);
+out:
+	rules_nl_close(nl);
+	ir_free(ir);
+	unload(&l);
+	return r;
+}
+
+static int cmd_keygen(const struct cmd_opts *o)
+{
+	unsigned char *sk = sodium_malloc(32);
+	char b64[sodium_base64_ENCODED_LEN(32, sodium_base64_VARIANT_ORIGINAL)];
+
+	(void)o;
+	if (!sk)
+		return EXIT_USAGE;
+	randombytes_buf(sk, 32);
+	sk[0] &= 248; /* X25519 clamping, as `wg genkey` */
+	sk[31] = (sk[31] & 127) | 64;
+	sodium_bin2base64(b64, sizeof(b64), sk, 32, sodium_base64_VARIANT_ORIGINAL);
+	sodium_free(sk);
+	umask(077);
+	puts(b64);
+	sodium_memzero(b64, sizeof(b64));
+	return fflush(stdout) ? EXIT_USAGE : 0;
+}
+
+static int cmd_pubkey(const struct cmd_opts *o)
+{
+	char *line = sodium_malloc(128);
+	unsigned char *sk = sodium_malloc(32);
+	unsigned char pk[32];
+	char b64[sodium_base64_ENCODED_LEN(32, sodium_base64_VARIANT_ORIGINAL)];
+	size_t len = 0;
+	int r = EXIT_USAGE;
+
+	(void)o;
+	if (!line || !sk)
+		goto out;
+	if (!fgets(line, 128, stdin) ||
+	    sodium_base642bin(sk, 32, line, strcspn(line, "\r\n"), NULL, &len, NULL,
+			      sodium_base64_VARIANT_ORIGINAL) != 0 ||
+	    len != 32) {
+		log_error("pubkey: expected a base64 private key on standard input");
+		goto out;
+	}
+	if (crypto_scalarmult_base(pk, sk) != 0)
+		goto out;
+	sodium_bin2base64(b64, sizeof(b64), pk, 32, sodium_base64_VARIANT_ORIGINAL);
+	puts(b64);
+	r = fflush(stdout) ? EXIT_USAGE : 0;
+out:
+	sodium_free(line);
+	sodium_free(sk);
+	return r;
+}
+
+/* ---- dispatch ---------------------------------------------------------------- */
+
+struct command {
+	const char *name;
+	int (*fn)(const struct cmd_opts *);
+	bool needs_file;
+	const char *help;
+};
+
+static const struct command commands[] = {
+	{ "check", cmd_check, true, "FILE                parse, validate and run the policy's tests" },
+	{ "show", cmd_show, true, "FILE --node NAME     print the node's nftables ruleset" },
+	{ "apply", cmd_apply, true,
+	  "FILE --node NAME [--check]  install the node's table in this network namespace" },
+	{ "keygen", cmd_keygen, false, "                   print a new private key" },
+	{ "pubkey", cmd_pubkey, false, "                   private key on stdin -> public key" },
+};
+
+static int usage(void)
+{
+	fprintf(stderr, "usage: policyctl COMMAND [ARGS]\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(stderr, "  %-7s %s\n", commands[i].name, commands[i].help);
+	fprintf(stderr, "\noptions: --now RFC3339  evaluate expiry as of that time (tests)\n");
+	return EXIT_USAGE;
+}
+
+static int parse_opts(int argc, char **argv, const struct command *c, struct cmd_opts *o)
+{
+	static const struct option longopts[] = {
+		{ "node", required_argument, NULL, 'n' },
+		{ "check", no_argument, NULL, 'c' },
+		{ "now", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int64_t t;
+	int ch;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'n':
+			o->node = optarg;
+			break;
+		case 'c':
+			o->check_only = true;
+			break;
+		case 't':
+			if (rfc3339_parse(optarg, &t) < 0) {
+				log_error("--now: bad time \"%s\" (expected RFC 3339)", optarg);
+				return -1;
+			}
+			o->now = (time_t)t;
+			break;
+		default:
+			return -1;
+		}
+	}
+	if (c->needs_file) {
+		if (optind != argc - 1) {
+			log_error("%s: expected one policy file", c->name);
+			return -1;
+		}
+		o->file = argv[optind];
+	} else if (optind != argc) {
+		return -1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct cmd_opts o = { 0 };
+
+	log_init("policyctl", LOG_LVL_INFO);
+	if (sodium_init() < 0)
+		fatal("libsodium failed to initialise");
+	if (argc < 2)
+		return usage();
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(argv[1], commands[i].name))
+			continue;
+		if (parse_opts(argc - 1, argv + 1, &commands[i], &o) < 0)
+			return usage();
+		return commands[i].fn(&o);
+	}
+	log_error("unknown command \"%s\"", argv[1]);
+	return usage();
+}

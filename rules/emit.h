@@ -1,0 +1,17 @@
+/* emit.h — IR → libnftnl messages in a batch. */
+#ifndef RULES_EMIT_H
+#define RULES_EMIT_H
+
+#include <stdbool.h>
+
+#include "ir.h"
+#include "nl.h"
+
+/* The whole table; with replace, preceded by add+delete of the old one so
+ * that the batch swaps tables atomically. */
+int emit_table(struct nlb *b, const struct ir *ir, bool replace);
+/* Add or delete elements of an existing set (incremental operations). */
+int emit_elems(struct nlb *b, const struct ir_set *s, const struct ir_elem *v, size_t n,
+	       bool add);
+
+#endif

@@ -1,0 +1,70 @@
+/* ir.c — small helpers on the intermediate representation. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ir.h"
+
+void ir_free(struct ir *ir)
+{
+	if (!ir)
+		return;
+	for (size_t i = 0; i < ir->nsets; i++)
+		free(ir->sets[i].v);
+	free(ir->sets);
+	free(ir->rules);
+	for (size_t i = 0; i < ir->norigins; i++) {
+		free(ir->origins[i]);
+		free(ir->origin_ids[i]);
+	}
+	free(ir->origins);
+	free(ir->origin_ids);
+	free(ir);
+}
+
+long ir_set_find(const struct ir *ir, const char *name)
+{
+	for (size_t i = 0; i < ir->nsets; i++)
+		if (!strcmp(ir->sets[i].name, name))
+			return (long)i;
+	return -1;
+}
+
+void ir_set_add(struct ir_set *s, const struct ir_elem *e)
+{
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 16;
+		struct ir_elem *v = realloc(s->v, cap * sizeof(*v));
+
+		if (!v)
+			abort();
+		s->v = v;
+		s->cap = cap;
+	}
+	s->v[s->n++] = *e;
+}
+
+void ir_elem_comment(const struct ir *ir, const struct ir_elem *e, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (uint8_t i = 0; i < e->norigin && e->origin[i] < ir->norigins; i++) {
+		int w = snprintf(buf + n, len - n, "%s%s", i ? "," : "", ir->origin_ids[e->origin[i]]);
+
+		if (w < 0 || (size_t)w >= len - n)
+			break;
+		n += (size_t)w;
+	}
+	if (e->more_origins && n + 2 < len)
+		snprintf(buf + n, len - n, "+");
+}
+
+size_t ir_elem_count(const struct ir *ir)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < ir->nsets; i++)
+		n += ir->sets[i].n;
+	return n;
+}

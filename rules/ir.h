@@ -1,0 +1,123 @@
+/* ir.h — one node's ruleset, between the policy and its two back ends.
+ *
+ * compile.c builds it; render.c prints it as nft text; emit.c turns it into
+ * a libnftnl batch. The vocabulary is small on purpose: every match kind has
+ * exactly one text form and one expression sequence, both checked against
+ * nft 1.0.6 (`nft --debug=netlink`), so the two back ends cannot disagree. */
+#ifndef RULES_IR_H
+#define RULES_IR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+
+#define IR_TABLE "policyd"
+#define IR_PRIORITY (-15)            /* distinct from firewalld (+10), crowdsec (-10) */
+#define IR_NFLOG_GROUP 4120
+#define IR_LOG_PREFIX "policyd-deny "
+#define IR_LOG_RATE 200              /* packets/second into NFLOG, all peers together */
+#define IR_LOG_BURST 400
+#define IR_ORIGINS_PER_ELEM 3
+
+enum ir_set_kind {
+	IRS_CONCAT,  /* addr . inet_proto . inet_service, interval */
+	IRS_ADDR,    /* addr, interval (or plain for quarantine) */
+	IRS_ICMP,    /* icmp_type (family AF_INET) or icmpv6_type (AF_INET6) */
+};
+
+struct ir_elem {
+	struct addr lo, hi;        /* IRS_CONCAT, IRS_ADDR */
+	uint8_t proto;             /* IRS_CONCAT */
+	uint16_t plo, phi;         /* IRS_CONCAT ports; IRS_ICMP: the type in plo */
+	uint64_t timeout_ms;       /* 0 = permanent */
+	uint32_t origin[IR_ORIGINS_PER_ELEM];
+	uint8_t norigin;
+	bool more_origins;
+};
+
+struct ir_set {
+	char name[32];
+	enum ir_set_kind kind;
+	int family;
+	bool interval, timeout;
+	struct ir_elem *v;
+	size_t n, cap;
+};
+
+enum ir_match_kind {
+	IRM_IIFNAME,      /* str (trailing '*' = prefix), neg */
+	IRM_CT_STATE,     /* val: bits of enum ir_ct */
+	IRM_SADDR_IN,     /* family, set */
+	IRM_CONCAT_IN,    /* family, set: saddr . l4proto . th dport */
+	IRM_ICMP_IN,      /* family, set: icmp(v6) type @set */
+	IRM_ICMP_TYPE,    /* family, val: icmp(v6) type == val */
+	IRM_UDP_DPORT,    /* val */
+	IRM_LIMIT,        /* val packets/second, val2 burst */
+};
+
+enum ir_ct { IR_CT_INVALID = 1, IR_CT_ESTABLISHED = 2, IR_CT_RELATED = 4 };
+
+struct ir_match {
+	enum ir_match_kind kind;
+	int family;
+	uint32_t val, val2;
+	bool neg;
+	char str[16];
+	size_t set;
+};
+
+enum ir_verdict { IRV_NONE, IRV_ACCEPT, IRV_DROP, IRV_JUMP };
+
+struct ir_rule {
+	size_t chain;
+	struct ir_match m[3];
+	unsigned nm;
+	bool counter, log;
+	enum ir_verdict verdict;
+	size_t target;            /* IRV_JUMP: chain index */
+	char comment[64];
+	uint32_t origin;
+};
+
+struct ir_chain {
+	char name[16];
+	bool base;
+	int prio;
+	bool policy_drop;
+};
+
+struct ir {
+	struct ir_chain chains[4];
+	size_t nchains;
+	struct ir_set *sets;
+	size_t nsets;
+	struct ir_rule *rules;
+	size_t nrules, caprules;
+	char **origins;           /* "acl \"id\" (/acls/3)" — for kernel errors */
+	char **origin_ids;        /* "id" — for element comments */
+	size_t norigins;
+};
+
+void ir_free(struct ir *ir);
+long ir_set_find(const struct ir *ir, const char *name);
+void ir_set_add(struct ir_set *s, const struct ir_elem *e);
+/* Element comment: the ids of the rules behind it ("a,b,c+"). */
+void ir_elem_comment(const struct ir *ir, const struct ir_elem *e, char *buf, size_t len);
+size_t ir_elem_count(const struct ir *ir);
+
+/* intervals.c: boxes (address range x port range, each with an expiry and
+ * an origin) for one protocol → disjoint set elements with the latest expiry
+ * of the boxes that cover them (0 = never expires, which wins). */
+struct ir_box {
+	struct addr lo, hi;
+	uint16_t plo, phi;
+	int64_t expires;
+	uint32_t origin;
+};
+
+void ir_boxes_to_set(struct ir_box *boxes, size_t n, uint8_t proto, int64_t now,
+		     struct ir_set *out);
+
+#endif
