@@ -42,6 +42,7 @@ static int blank_comment(char *t, size_t len, size_t i, size_t *next)
 int hujson_strip(char *t, size_t len, size_t *err_off)
 {
 	size_t comma = SIZE_MAX; /* last ',' with only blanks after it */
+	char prev = '{';         /* last significant character */
 	size_t i = 0;
 
 	while (i < len) {
@@ -54,18 +55,24 @@ int hujson_strip(char *t, size_t len, size_t *err_off)
 		if (c == '"') {
 			i = skip_string(t, len, i);
 			comma = SIZE_MAX;
+			prev = '"';
 		} else if (c == '/' && i + 1 < len && (t[i + 1] == '/' || t[i + 1] == '*')) {
 			if (blank_comment(t, len, i, &i) < 0) {
 				*err_off = i;
 				return -EINVAL;
 			}
 		} else {
+			bool blank = c == ' ' || c == '\t' || c == '\n' || c == '\r';
+
 			if ((c == '}' || c == ']') && comma != SIZE_MAX)
 				t[comma] = ' ';
-			if (c == ',')
+			/* only a comma after a value may trail: "{,}" and "[1,,]" stay errors */
+			if (c == ',' && !strchr("{[,:", prev))
 				comma = i;
-			else if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
+			else if (!blank)
 				comma = SIZE_MAX;
+			if (!blank)
+				prev = c;
 			i++;
 		}
 	}
