@@ -115,6 +115,26 @@ size_t nlb_bytes(const struct nlb *b)
 	return b->bytes;
 }
 
+int nlb_walk(struct nlb *b, int (*fn)(const struct nlmsghdr *nlh, void *ctx), void *ctx)
+{
+	int n = nftnl_batch_iovec_len(b->batch);
+	struct iovec *iov = calloc((size_t)n + 1, sizeof(*iov));
+	int r = 0;
+
+	if (!iov)
+		return -ENOMEM;
+	nftnl_batch_iovec(b->batch, iov, (uint32_t)n);
+	for (int i = 0; i < n && r == 0; i++) {
+		const struct nlmsghdr *nlh = iov[i].iov_base;
+		int len = (int)iov[i].iov_len;
+
+		for (; mnl_nlmsg_ok(nlh, len) && r == 0; nlh = mnl_nlmsg_next(nlh, &len))
+			r = fn(nlh, ctx);
+	}
+	free(iov);
+	return r;
+}
+
 void nl_errors_free(struct nl_errors *e)
 {
 	free(e->v);

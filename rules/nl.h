@@ -36,6 +36,8 @@ struct nlmsghdr *nlb_msg(struct nlb *b, uint16_t type, uint16_t family, uint16_t
 int nlb_end_msg(struct nlb *b);
 size_t nlb_count(const struct nlb *b);
 size_t nlb_bytes(const struct nlb *b);
+/* Walk the messages built so far, in order (tests, debugging). */
+int nlb_walk(struct nlb *b, int (*fn)(const struct nlmsghdr *nlh, void *ctx), void *ctx);
 
 int rules_nl_open(struct rules_nl **out);
 void rules_nl_close(struct rules_nl *nl);
