@@ -156,8 +156,10 @@ static int cmd_check(const struct cmd_opts *o)
 	struct diags d;
 	int r = load(o, true, &l);
 
-	if (r)
+	if (r) {
+		unload(&l);
 		return r;
+	}
 	diags_init(&d);
 	ptest_run(l.p, o->now ? o->now : time(NULL), &d, &checked);
 	diags_free(&d);

@@ -7,6 +7,11 @@
 
 #include "hujson.h"
 
+static bool bad_control(char c)
+{
+	return (unsigned char)c < 0x20 && c != '\t' && c != '\n' && c != '\r';
+}
+
 static size_t skip_string(const char *t, size_t len, size_t i)
 {
 	for (i++; i < len; i++) {
@@ -45,13 +50,17 @@ int hujson_strip(char *t, size_t len, size_t *err_off)
 	char prev = '{';         /* last significant character */
 	size_t i = 0;
 
+	/* NUL and other control bytes are not JSON, and cJSON would take them
+	 * for white space: refuse them before anything else looks */
+	for (size_t k = 0; k < len; k++)
+		if (bad_control(t[k])) {
+			*err_off = k;
+			return -EINVAL;
+		}
+
 	while (i < len) {
 		char c = t[i];
 
-		if (c == '\0') {
-			*err_off = i;
-			return -EINVAL;
-		}
 		if (c == '"') {
 			i = skip_string(t, len, i);
 			comma = SIZE_MAX;
@@ -237,6 +246,8 @@ static void object(struct walker *w)
 		if (w->i >= w->len || w->t[w->i] == '}')
 			break;
 		key_off = w->i;
+		if (w->t[w->i] != '"')
+			break; /* not JSON after all: stop rather than spin */
 		read_string(w, key, sizeof(key));
 		ws(w);
 		w->i++; /* : */
@@ -256,14 +267,17 @@ static void array(struct walker *w)
 
 	w->i++; /* [ */
 	for (;;) {
-		size_t mark;
+		size_t mark, before;
 
 		ws(w);
 		if (w->i >= w->len || w->t[w->i] == ']')
 			break;
+		before = w->i;
 		mark = jptr_idx(&w->p, idx++);
 		value(w, SIZE_MAX);
 		jptr_pop(&w->p, mark);
+		if (w->i == before)
+			break; /* no progress: stop rather than spin */
 		ws(w);
 		if (w->i < w->len && w->t[w->i] == ',')
 			w->i++;

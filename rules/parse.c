@@ -221,6 +221,8 @@ static void parse_network(struct pctx *c, const cJSON *v)
 	if (!check_object(c, v, keys))
 		return;
 	cJSON_ArrayForEach(it, v) {
+		if (!first_member(v, it))
+			continue; /* a repeat, already reported */
 		size_t mark = jptr_key(&c->ptr, it->string);
 		long port;
 
@@ -370,6 +372,8 @@ static void parse_node(struct pctx *c, const cJSON *v, struct node *nd)
 	if (!check_object(c, v, keys))
 		return;
 	cJSON_ArrayForEach(it, v) {
+		if (!first_member(v, it))
+			continue; /* a repeat, already reported */
 		size_t mark = jptr_key(&c->ptr, it->string);
 		long ka;
 
@@ -714,15 +718,21 @@ struct policy *policy_load(const char *text, size_t len, const struct policy_opt
 	memcpy(buf, text, len);
 	buf[len] = '\0';
 	if (hujson_strip(buf, len, &err_off) < 0) {
-		diag_at_offset(d, DIAG_ERROR, err_off,
-			       buf[err_off] ? "unterminated comment" : "NUL byte in the policy");
+		if (buf[err_off] == '/')
+			diag_at_offset(d, DIAG_ERROR, err_off, "unterminated comment");
+		else
+			diag_at_offset(d, DIAG_ERROR, err_off,
+				       "control character 0x%02x (not allowed in JSON)",
+				       (unsigned char)buf[err_off]);
 		goto out_locate;
 	}
 	root = cJSON_ParseWithLengthOpts(buf, len, &end, false);
 	if (!root) {
 		size_t off = end && end >= buf ? (size_t)(end - buf) : 0;
 
-		diag_at_offset(d, DIAG_ERROR, off, "JSON syntax error near \"%.12s\"", buf + off);
+		diag_at_offset(d, DIAG_ERROR, off, "JSON syntax error near \"%.*s\"",
+			       (int)strcspn(buf + off, "\r\n") < 16 ? (int)strcspn(buf + off, "\r\n") : 16,
+			       buf + off);
 		goto out_locate;
 	}
 	c.p = xcalloc(1, sizeof(*c.p));

@@ -42,4 +42,11 @@ void parse_breakglass(struct pctx *c, const cJSON *v);
 
 void sellist_free(struct sellist *sl);
 
+/* A repeated key is reported by check_object(); only its first occurrence
+ * is read, so no member is ever parsed twice into the same struct. */
+static inline bool first_member(const cJSON *obj, const cJSON *m)
+{
+	return cJSON_GetObjectItemCaseSensitive(obj, m->string) == m;
+}
+
 #endif

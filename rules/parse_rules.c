@@ -269,6 +269,8 @@ void parse_expose(struct pctx *c, const cJSON *v)
 			if (!cJSON_GetObjectItemCaseSensitive(it, "ports"))
 				ERR(c, "missing required key \"ports\"");
 			cJSON_ArrayForEach(m, it) {
+				if (!first_member(it, m))
+					continue; /* a repeat, already reported */
 				size_t m2 = jptr_key(&c->ptr, m->string);
 
 				if (!strcmp(m->string, "id"))
@@ -334,6 +336,8 @@ void parse_acls(struct pctx *c, const cJSON *v)
 				if (!cJSON_GetObjectItemCaseSensitive(it, *r))
 					ERR(c, "missing required key \"%s\"", *r);
 			cJSON_ArrayForEach(m, it) {
+				if (!first_member(it, m))
+					continue; /* a repeat, already reported */
 				size_t m2 = jptr_key(&c->ptr, m->string);
 
 				if (!strcmp(m->string, "id"))
@@ -441,6 +445,8 @@ void parse_tests(struct pctx *c, const cJSON *v)
 			if (!cJSON_GetObjectItemCaseSensitive(it, "src"))
 				ERR(c, "missing required key \"src\"");
 			cJSON_ArrayForEach(m, it) {
+				if (!first_member(it, m))
+					continue; /* a repeat, already reported */
 				size_t m2 = jptr_key(&c->ptr, m->string);
 
 				if (!strcmp(m->string, "src")) {
@@ -478,6 +484,8 @@ void parse_suspicion(struct pctx *c, const cJSON *v)
 	if (!check_object(c, v, keys))
 		return;
 	cJSON_ArrayForEach(m, v) {
+		if (!first_member(v, m))
+			continue; /* a repeat, already reported */
 		size_t mark = jptr_key(&c->ptr, m->string);
 		long n;
 
@@ -515,22 +523,21 @@ void parse_suspicion(struct pctx *c, const cJSON *v)
 	}
 }
 
+/* Breakglass ports are compiled into every node's table for every holder,
+ * so what can fall short is the number of distinct holders. */
 static void check_holders(struct pctx *c)
 {
 	const struct policy *p = c->p;
 	const struct breakglass *b = &p->breakglass;
-	size_t mark = jptr_key(&c->ptr, "minHolders");
+	size_t k = select_count(p, &b->holders, -1);
 
-	for (size_t n = 0; n < p->nnodes; n++) {
-		size_t k = select_count(p, &b->holders, (long)n);
+	if (k < b->min_holders) {
+		size_t mark = jptr_key(&c->ptr, "minHolders");
 
-		if (k < b->min_holders) {
-			ERR(c, "only %zu holder(s) other than node \"%s\" can reach its breakglass ports; minHolders is %u",
-			    k, p->nodes[n].name, b->min_holders);
-			break;
-		}
+		ERR(c, "only %zu distinct holder(s) can reach the breakglass ports; minHolders is %u",
+		    k, b->min_holders);
+		jptr_pop(&c->ptr, mark);
 	}
-	jptr_pop(&c->ptr, mark);
 }
 
 void parse_breakglass(struct pctx *c, const cJSON *v)
@@ -550,6 +557,8 @@ void parse_breakglass(struct pctx *c, const cJSON *v)
 	if (!cJSON_GetObjectItemCaseSensitive(v, "ports"))
 		ERR(c, "missing required key \"ports\"");
 	cJSON_ArrayForEach(m, v) {
+		if (!first_member(v, m))
+			continue; /* a repeat, already reported */
 		size_t mark = jptr_key(&c->ptr, m->string);
 		long n;
 

@@ -247,6 +247,43 @@ static void test_duplicate_keys_and_addresses(void **state)
 	diags_free(&d);
 }
 
+/* found by the fuzzer: a repeated member was parsed twice into one array */
+static void test_repeated_member(void **state)
+{
+	const char *text = MINIMAL_HEAD ",\n"
+			   "  \"acls\": [ { \"id\": \"a\", \"src\": [\"alice\"], \"src\": [\"alice\", \"web1\", \"*\"],"
+			   " \"dst\": [\"web1\"], \"ports\": [\"tcp:22\"] } ]\n}\n";
+	struct diags d;
+	struct policy *p = load(text, &d);
+	char buf[256];
+
+	(void)state;
+	assert_null(p);
+	assert_non_null(find(&d, "duplicate key \"src\"", buf, sizeof(buf)));
+	diags_free(&d);
+}
+
+/* found by the fuzzer: control bytes, which cJSON takes for white space */
+static void test_control_bytes(void **state)
+{
+	static const char text[] = "{ \"version\": 1,\x17 \"network\": {} }";
+	static const char nul[] = "{ \"ver\0sion\": 1 }";
+	struct policy_opts o = { .now = 1764000000 };
+	struct diags d;
+	char buf[256];
+
+	(void)state;
+	diags_init(&d);
+	assert_null(policy_load(text, sizeof(text) - 1, &o, &d));
+	assert_non_null(find(&d, "control character 0x17", buf, sizeof(buf)));
+	assert_string_equal(buf, "p.json:1:16: control character 0x17 (not allowed in JSON)");
+	diags_free(&d);
+	diags_init(&d);
+	assert_null(policy_load(nul, sizeof(nul) - 1, &o, &d));
+	assert_non_null(find(&d, "control character 0x00", buf, sizeof(buf)));
+	diags_free(&d);
+}
+
 static void test_group_cycle(void **state)
 {
 	const char *text = MINIMAL_HEAD ",\n"
@@ -377,6 +414,8 @@ int main(void)
 		cmocka_unit_test(test_all_errors_reported),
 		cmocka_unit_test(test_duplicate_keys),
 		cmocka_unit_test(test_duplicate_keys_and_addresses),
+		cmocka_unit_test(test_repeated_member),
+		cmocka_unit_test(test_control_bytes),
 		cmocka_unit_test(test_group_cycle),
 		cmocka_unit_test(test_warnings_do_not_fail),
 		cmocka_unit_test(test_selector_places),
