@@ -64,6 +64,11 @@ $(B)/tests/unit/%: tests/unit/%.c $(LIBRULES) $(LIBVPN) $(LIBCOMMON)
 
 unit: $(UNIT_BINS)
 
+bench: $(B)/bench/incr
+$(B)/bench/incr: bench/incr.c $(LIBRULES) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
 # ---- packages ---------------------------------------------------------------
 # Everything the build, the tests and the demo need, from Debian's archive.
 DEB_PKGS = gcc make libc6-dev pkg-config libnftnl-dev libmnl-dev libsodium-dev \

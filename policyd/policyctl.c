@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "apply.h"
@@ -38,51 +39,86 @@ struct loaded {
 
 static int usage(void);
 
+/* POLICYD_TIMING=1 prints how long each phase took (benchmarks). */
+static void phase(const char *name)
+{
+	static struct timespec last;
+	struct timespec now;
+
+	if (!getenv("POLICYD_TIMING"))
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (name)
+		fprintf(stderr, "timing: %-8s %8.1f ms\n", name,
+			(double)(now.tv_sec - last.tv_sec) * 1e3 +
+				(double)(now.tv_nsec - last.tv_nsec) / 1e6);
+	last = now;
+}
+
 /* ---- helpers ------------------------------------------------------------------- */
 
-static int read_file(const char *path, char **out, size_t *len)
+static int read_stream(FILE *f, char **out, size_t *len)
 {
-	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
 	size_t cap = 65536, n = 0;
-	char *buf;
+	char *buf = malloc(cap), *nb;
 
-	if (!f)
-		return -errno;
-	buf = malloc(cap);
 	while (buf) {
 		size_t r = fread(buf + n, 1, cap - n, f);
 
 		n += r;
 		if (r == 0)
 			break;
-		if (n == cap) {
-			char *nb;
-
-			if (cap >= MAX_POLICY_SIZE) {
-				free(buf);
-				buf = NULL;
-				errno = EFBIG;
-				break;
-			}
-			nb = realloc(buf, cap * 2);
-			if (!nb) {
-				free(buf);
-				buf = NULL;
-			}
-			buf = nb;
-			cap *= 2;
+		if (n < cap)
+			continue;
+		if (cap >= MAX_POLICY_SIZE || !(nb = realloc(buf, cap * 2))) {
+			free(buf);
+			return cap >= MAX_POLICY_SIZE ? -EFBIG : -ENOMEM;
 		}
+		buf = nb;
+		cap *= 2;
 	}
-	if (buf && ferror(f)) {
-		free(buf);
-		buf = NULL;
-	}
-	if (f != stdin)
-		fclose(f);
 	if (!buf)
-		return errno ? -errno : -ENOMEM;
+		return -ENOMEM;
+	if (ferror(f)) {
+		free(buf);
+		return -EIO;
+	}
 	*out = buf;
 	*len = n;
+	return 0;
+}
+
+/* A regular file is read in one go at its size; stdin or a pipe in chunks. */
+static int read_file(const char *path, char **out, size_t *len)
+{
+	struct stat st;
+	FILE *f;
+	char *buf;
+	int r;
+
+	if (!strcmp(path, "-"))
+		return read_stream(stdin, out, len);
+	if (!(f = fopen(path, "rb")))
+		return -errno;
+	if (fstat(fileno(f), &st) < 0 || !S_ISREG(st.st_mode)) {
+		r = read_stream(f, out, len);
+		fclose(f);
+		return r;
+	}
+	if ((size_t)st.st_size > MAX_POLICY_SIZE) {
+		fclose(f);
+		return -EFBIG;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	r = !buf ? -ENOMEM
+		 : fread(buf, 1, (size_t)st.st_size, f) != (size_t)st.st_size ? -EIO : 0;
+	fclose(f);
+	if (r) {
+		free(buf);
+		return r;
+	}
+	*out = buf;
+	*len = (size_t)st.st_size;
 	return 0;
 }
 
@@ -198,8 +234,11 @@ static int cmd_apply(const struct cmd_opts *o)
 	struct loaded l = { 0 };
 	struct ir *ir;
 	size_t node;
-	int r = load(o, true, &l);
+	int r;
 
+	phase(NULL);
+	r = load(o, true, &l);
+	phase("load");
 	if (!r)
 		r = find_node(&l, o, &node);
 	if (r) {
@@ -207,6 +246,7 @@ static int cmd_apply(const struct cmd_opts *o)
 		return r;
 	}
 	ir = compile_node(l.p, node, &co);
+	phase("compile");
 	r = rules_nl_open(&nl);
 	if (r < 0) {
 		log_error("netlink: %s", strerror(-r));
@@ -214,6 +254,7 @@ static int cmd_apply(const struct cmd_opts *o)
 		goto out;
 	}
 	r = rules_apply(nl, ir, !o->check_only, &rep);
+	phase("apply");
 	for (size_t i = 0; i < rep.nerrors; i++)
 		log_error("%s: %s", o->file, rep.errors[i]);
 	if (r < 0) {

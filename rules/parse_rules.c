@@ -161,10 +161,7 @@ static void parse_ports(struct pctx *c, const char *spec, const char *ports, str
 
 static long service_find(const struct policy *p, const char *name)
 {
-	for (size_t i = 0; i < p->nservices; i++)
-		if (!strcmp(p->services[i].name, name))
-			return (long)i;
-	return -1;
+	return strmap_get(&p->service_names, name);
 }
 
 static void parse_portspec(struct pctx *c, const char *s, bool allow_services,
@@ -227,7 +224,7 @@ static bool id_ok(const char *s)
 	return true;
 }
 
-static char *parse_id(struct pctx *c, const cJSON *v, char **seen, size_t nseen)
+static char *parse_id(struct pctx *c, const cJSON *v, struct strmap *seen)
 {
 	if (!want_type(c, v, cJSON_String, "a rule id string"))
 		return NULL;
@@ -236,11 +233,10 @@ static char *parse_id(struct pctx *c, const cJSON *v, char **seen, size_t nseen)
 		    v->valuestring);
 		return NULL;
 	}
-	for (size_t i = 0; i < nseen; i++)
-		if (seen[i] && !strcmp(seen[i], v->valuestring)) {
-			ERR(c, "duplicate id \"%s\"", v->valuestring);
-			return NULL;
-		}
+	if (strmap_get(seen, v->valuestring) >= 0) {
+		ERR(c, "duplicate id \"%s\"", v->valuestring);
+		return NULL;
+	}
 	return xstrdup(v->valuestring);
 }
 
@@ -250,14 +246,13 @@ void parse_expose(struct pctx *c, const cJSON *v)
 {
 	static const char *const keys[] = { "id", "on", "ports", "from", NULL };
 	struct policy *p = c->p;
+	struct strmap ids = { 0 };
 	const cJSON *it;
-	char **ids;
 	size_t i = 0;
 
 	if (!want_type(c, v, cJSON_Array, "a list of exposure rules"))
 		return;
 	p->expose = xcalloc((size_t)cJSON_GetArraySize(v), sizeof(*p->expose));
-	ids = xcalloc((size_t)cJSON_GetArraySize(v), sizeof(*ids));
 	cJSON_ArrayForEach(it, v) {
 		size_t mark = jptr_idx(&c->ptr, i++);
 		struct expose *e = &p->expose[p->nexpose];
@@ -274,7 +269,7 @@ void parse_expose(struct pctx *c, const cJSON *v)
 				size_t m2 = jptr_key(&c->ptr, m->string);
 
 				if (!strcmp(m->string, "id"))
-					e->id = parse_id(c, m, ids, p->nexpose);
+					e->id = parse_id(c, m, &ids);
 				else if (!strcmp(m->string, "on"))
 					parse_sellist(c, m, SELS_NODES, &e->on);
 				else if (!strcmp(m->string, "ports"))
@@ -290,12 +285,12 @@ void parse_expose(struct pctx *c, const cJSON *v)
 			}
 			if (!e->id && asprintf(&e->id, "expose-%zu", i - 1) < 0)
 				abort();
-			ids[p->nexpose] = e->id;
+			strmap_put(&ids, e->id, p->nexpose);
 			p->nexpose++;
 		}
 		jptr_pop(&c->ptr, mark);
 	}
-	free(ids);
+	strmap_free(&ids);
 }
 
 /* ---- acls ---------------------------------------------------------------- */
@@ -318,14 +313,13 @@ void parse_acls(struct pctx *c, const cJSON *v)
 	static const char *const keys[] = { "id", "src", "dst", "ports", "expires", NULL };
 	static const char *const required[] = { "id", "src", "dst", "ports", NULL };
 	struct policy *p = c->p;
+	struct strmap ids = { 0 };
 	const cJSON *it;
-	char **ids;
 	size_t i = 0;
 
 	if (!want_type(c, v, cJSON_Array, "a list of ACL rules"))
 		return;
 	p->acls = xcalloc((size_t)cJSON_GetArraySize(v), sizeof(*p->acls));
-	ids = xcalloc((size_t)cJSON_GetArraySize(v), sizeof(*ids));
 	cJSON_ArrayForEach(it, v) {
 		size_t mark = jptr_idx(&c->ptr, i++);
 		struct acl *a = &p->acls[p->nacls];
@@ -341,7 +335,7 @@ void parse_acls(struct pctx *c, const cJSON *v)
 				size_t m2 = jptr_key(&c->ptr, m->string);
 
 				if (!strcmp(m->string, "id"))
-					a->id = parse_id(c, m, ids, p->nacls);
+					a->id = parse_id(c, m, &ids);
 				else if (!strcmp(m->string, "src"))
 					parse_sellist(c, m, SELS_ANY, &a->src);
 				else if (!strcmp(m->string, "dst"))
@@ -354,12 +348,12 @@ void parse_acls(struct pctx *c, const cJSON *v)
 			}
 			if (!a->id && asprintf(&a->id, "acl-%zu", i - 1) < 0)
 				abort();
-			ids[p->nacls] = a->id;
+			strmap_put(&ids, a->id, p->nacls);
 			p->nacls++;
 		}
 		jptr_pop(&c->ptr, mark);
 	}
-	free(ids);
+	strmap_free(&ids);
 }
 
 /* ---- tests --------------------------------------------------------------- */

@@ -14,6 +14,7 @@
 
 #include "addr.h"
 #include "diag.h"
+#include "strmap.h"
 
 #define POLICY_KEY_LEN 32
 #define POLICY_IFNAMSIZ 16
@@ -151,6 +152,8 @@ struct policy {
 	struct suspicion suspicion;
 	struct breakglass breakglass;
 	uint8_t hash[32];                /* BLAKE2b-256 of the file's bytes */
+	/* name → index, built while parsing (keys borrowed from the arrays) */
+	struct strmap node_names, group_names, host_names, service_names;
 };
 
 struct policy_opts {

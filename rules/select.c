@@ -7,18 +7,12 @@
 
 long select_group_find(const struct policy *p, const char *name)
 {
-	for (size_t i = 0; i < p->ngroups; i++)
-		if (!strcmp(p->groups[i].name, name))
-			return (long)i;
-	return -1;
+	return strmap_get(&p->group_names, name);
 }
 
 long select_host_find(const struct policy *p, const char *name)
 {
-	for (size_t i = 0; i < p->nhosts; i++)
-		if (!strcmp(p->hosts[i].name, name))
-			return (long)i;
-	return -1;
+	return strmap_get(&p->host_names, name);
 }
 
 bool node_has_tag(const struct node *n, const char *tag)

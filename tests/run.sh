@@ -20,6 +20,7 @@ failures=()
 run_suite() { # name command...
 	local name=$1; shift
 	local log=$logs/$name.log t0=$SECONDS rc ok nok
+	mkdir -p "$(dirname "$log")"
 	"$@" >"$log" 2>&1 </dev/null
 	rc=$?
 	ok=$(grep -cE '^ok( |$)' "$log")
