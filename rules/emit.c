@@ -356,6 +356,7 @@ struct elem_writer {
 	struct nftnl_set *cur;
 	size_t count;
 	uint32_t origin;
+	uint32_t origins[ELEMS_PER_MSG];  /* of the elements in cur, in order */
 };
 
 static int ew_flush(struct elem_writer *w)
@@ -369,6 +370,9 @@ static int ew_flush(struct elem_writer *w)
 		      w->msgtype == NFT_MSG_NEWSETELEM ? NLM_F_CREATE : 0, w->origin);
 	if (!nlh)
 		return -ENOMEM;
+	for (size_t i = 0; i < w->count; i++)
+		if (nlb_elem_origin(w->b, w->origins[i]) < 0)
+			return -ENOMEM;
 	nftnl_set_elems_nlmsg_build_payload(nlh, w->cur);
 	r = nlb_end_msg(w->b);
 	nftnl_set_free(w->cur);
@@ -392,6 +396,7 @@ static int ew_add(struct elem_writer *w, struct nftnl_set_elem *e, uint32_t orig
 		w->origin = origin;
 	}
 	nftnl_set_elem_add(w->cur, e);
+	w->origins[w->count] = origin;
 	return ++w->count >= ELEMS_PER_MSG ? ew_flush(w) : 0;
 }
 

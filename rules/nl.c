@@ -23,12 +23,20 @@
 #define PAGE_OVERRUN (65536 + 4096)   /* one message always fits */
 #define DUMP_BUF_SIZE 32768
 
+struct msginfo {
+	const struct nlmsghdr *nlh;  /* in the batch's pages, which never move */
+	uint32_t origin;
+	uint16_t type;
+	uint32_t elem_first, elem_n; /* element origins in elem_origin[] */
+};
+
 struct nlb {
 	struct nftnl_batch *batch;
 	uint32_t seq0, seq;
-	uint32_t *origin;      /* per message, index seq - seq0 */
-	uint16_t *type;
+	struct msginfo *msg;         /* per message, index seq - seq0 */
 	size_t cap;
+	uint32_t *elem_origin;
+	size_t nelem, elem_cap;
 	size_t bytes;
 };
 
@@ -68,8 +76,8 @@ void nlb_free(struct nlb *b)
 	if (!b)
 		return;
 	nftnl_batch_free(b->batch);
-	free(b->origin);
-	free(b->type);
+	free(b->msg);
+	free(b->elem_origin);
 	free(b);
 }
 
@@ -80,27 +88,39 @@ struct nlmsghdr *nlb_msg(struct nlb *b, uint16_t type, uint16_t family, uint16_t
 
 	if (idx >= b->cap) {
 		size_t cap = b->cap ? b->cap * 2 : 256;
-		uint32_t *o = realloc(b->origin, cap * sizeof(*o));
-		uint16_t *t;
+		struct msginfo *m = realloc(b->msg, cap * sizeof(*m));
 
-		if (!o)
+		if (!m)
 			return NULL;
-		b->origin = o;
-		t = realloc(b->type, cap * sizeof(*t));
-		if (!t)
-			return NULL;
-		b->type = t;
+		b->msg = m;
 		b->cap = cap;
 	}
-	b->origin[idx] = origin;
-	b->type[idx] = type;
+	b->msg[idx] = (struct msginfo){ .nlh = nftnl_batch_buffer(b->batch), .origin = origin,
+					.type = type, .elem_first = (uint32_t)b->nelem };
 	return nftnl_nlmsg_build_hdr(nftnl_batch_buffer(b->batch), type, family, flags, b->seq++);
+}
+
+int nlb_elem_origin(struct nlb *b, uint32_t origin)
+{
+	if (b->nelem == b->elem_cap) {
+		size_t cap = b->elem_cap ? b->elem_cap * 2 : 1024;
+		uint32_t *v = realloc(b->elem_origin, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		b->elem_origin = v;
+		b->elem_cap = cap;
+	}
+	b->elem_origin[b->nelem++] = origin;
+	return 0;
 }
 
 int nlb_end_msg(struct nlb *b)
 {
 	const struct nlmsghdr *nlh = nftnl_batch_buffer(b->batch);
+	struct msginfo *m = &b->msg[b->seq - 1 - b->seq0];
 
+	m->elem_n = (uint32_t)(b->nelem - m->elem_first);
 	b->bytes += nlh->nlmsg_len;
 	return nftnl_batch_update(b->batch) < 0 ? -ENOMEM : 0;
 }
@@ -251,6 +271,49 @@ static void put_begin(char *buf, uint32_t seq, uint32_t genid)
 		mnl_attr_put_u32(nlh, NFNL_BATCH_GENID, htonl(genid));
 }
 
+/* The extended ACK's offset into the failing message, or 0. */
+static uint32_t ack_offset(const struct nlmsghdr *nlh)
+{
+	const struct nlattr *a;
+
+	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
+		return 0;
+	mnl_attr_for_each(a, nlh, sizeof(struct nlmsgerr))
+		if (mnl_attr_get_type(a) == NLMSGERR_ATTR_OFFS && mnl_attr_get_payload_len(a) >= 4)
+			return mnl_attr_get_u32(a);
+	return 0;
+}
+
+/* Which element of an element message contains byte offset offs? */
+static long elem_at(const struct nlmsghdr *nlh, uint32_t offs)
+{
+	const struct nlattr *a, *e;
+	long i = 0;
+
+	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg)) {
+		if (mnl_attr_get_type(a) != NFTA_SET_ELEM_LIST_ELEMENTS)
+			continue;
+		mnl_attr_for_each_nested(e, a) {
+			uint32_t start = (uint32_t)((const char *)e - (const char *)nlh);
+
+			if (offs >= start && offs < start + e->nla_len)
+				return i;
+			i++;
+		}
+	}
+	return -1;
+}
+
+static uint32_t error_origin(const struct nlb *b, size_t idx, uint32_t offs)
+{
+	const struct msginfo *m = &b->msg[idx];
+	long e = offs && m->elem_n ? elem_at(m->nlh, offs) : -1;
+
+	if (e >= 0 && (uint32_t)e < m->elem_n)
+		return b->elem_origin[m->elem_first + (uint32_t)e];
+	return m->origin;
+}
+
 /* Read replies until the GETGEN probe sent after the batch answers: the
  * kernel handles one socket's messages in order, so by then every error of
  * the batch has been queued. This holds on every kernel version, unlike
@@ -295,8 +358,11 @@ static int drain(struct rules_nl *nl, struct nlb *b, uint32_t probe_seq, struct 
 			if (e->error == 0)
 				continue;
 			idx = nlh->nlmsg_seq - b->seq0;
-			errors_add(errs, -e->error, idx < b->cap ? b->type[idx] : 0,
-				   idx < b->cap ? b->origin[idx] : 0);
+			if (idx > 0 && idx < b->seq - b->seq0)
+				errors_add(errs, -e->error, b->msg[idx].type,
+					   error_origin(b, idx, ack_offset(nlh)));
+			else /* BATCH_BEGIN: the whole batch (e.g. a stale generation) */
+				errors_add(errs, -e->error, NFNL_MSG_BATCH_BEGIN, 0);
 			if (!first)
 				first = e->error;
 		}

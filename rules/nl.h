@@ -34,6 +34,10 @@ void nlb_free(struct nlb *b);
 struct nlmsghdr *nlb_msg(struct nlb *b, uint16_t type, uint16_t family, uint16_t flags,
 			 uint32_t origin);
 int nlb_end_msg(struct nlb *b);
+/* Record the origin of the next set element of the current message, in the
+ * order the elements are written; a kernel error that points at an element
+ * (extended ACK offset) is then reported against that element's origin. */
+int nlb_elem_origin(struct nlb *b, uint32_t origin);
 size_t nlb_count(const struct nlb *b);
 size_t nlb_bytes(const struct nlb *b);
 /* Walk the messages built so far, in order (tests, debugging). */
