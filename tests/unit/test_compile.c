@@ -12,6 +12,7 @@
 
 #include "compile.h"
 #include "ptest.h"
+#include "select.h"
 
 #define NOW 1764000000
 
@@ -231,6 +232,52 @@ static void test_sets_match_model(void **state)
 	}
 }
 
+/* ---- selectors ---------------------------------------------------------------- */
+
+static void test_selectors(void **state)
+{
+	char text[2048];
+	struct policy *p;
+	struct aranges r = { 0 };
+	char b1[RANGE_STRLEN];
+
+	(void)state;
+	snprintf(text, sizeof(text),
+		 "{\"version\":1,\"network\":{\"ipv4\":\"100.64.0.0/24\",\"ipv6\":\"fd7a:115c:a1e0::/64\"},\"nodes\":{"
+		 "\"a\":{\"key\":\"%s\",\"ips\":[\"100.64.0.1\"],\"tags\":[\"srv\"]},"
+		 "\"b\":{\"key\":\"%s\",\"ips\":[\"100.64.0.2\",\"fd7a:115c:a1e0::2\"]},"
+		 "\"c\":{\"key\":\"%s\",\"ips\":[\"100.64.0.3\"],\"tags\":[\"srv\",\"db\"]}},"
+		 "\"groups\":{\"outer\":[\"group:inner\",\"b\"],\"inner\":[\"tag:db\"]},"
+		 "\"hosts\":{\"office\":[\"203.0.113.0/24\",\"2001:db8::/32\"]},"
+		 "\"acls\":[{\"id\":\"x\",\"src\":[\"group:outer\",\"host:office\",\"10.0.0.0/8\"],\"dst\":[\"tag:srv\"],\"ports\":[\"*\"]},"
+		 "{\"id\":\"y\",\"src\":[\"*\"],\"dst\":[\"*\"],\"ports\":[\"icmp\"]}],"
+		 "\"expose\":[{\"on\":[\"b\"],\"ports\":[\"tcp:1\"]}]}", keys[0], keys[1], keys[2]);
+	p = load(text);
+	assert_non_null(p);
+	/* nested group: outer = inner (tag:db = c) + b */
+	assert_false(select_node(p, &p->acls[0].src, 0));
+	assert_true(select_node(p, &p->acls[0].src, 1));
+	assert_true(select_node(p, &p->acls[0].src, 2));
+	assert_int_equal(select_count(p, &p->acls[0].dst, -1), 2); /* tag:srv = a, c */
+	assert_int_equal(select_count(p, &p->acls[1].dst, -1), 3);
+	/* v4 sources of acl x: b, c, the office /24 and 10/8 */
+	select_ranges(p, &p->acls[0].src, AF_INET, false, &r);
+	assert_int_equal(r.n, 4);
+	aranges_free(&r);
+	select_ranges(p, &p->acls[0].src, AF_INET6, false, &r);
+	assert_int_equal(r.n, 2); /* b's v6 address and the office /32 */
+	aranges_free(&r);
+	/* "*" in a source is every node; in expose.from any address */
+	select_ranges(p, &p->acls[1].src, AF_INET, false, &r);
+	assert_int_equal(r.n, 3);
+	aranges_free(&r);
+	select_ranges(p, &p->expose[0].from, AF_INET, true, &r);
+	assert_int_equal(r.n, 1);
+	assert_string_equal(range_str(&r.v[0].lo, &r.v[0].hi, b1), "0.0.0.0/0");
+	aranges_free(&r);
+	policy_free(p);
+}
+
 /* ---- the shape of the table ----------------------------------------------------------- */
 
 static struct ir *compile_n_acls(int n, struct policy **pp)
@@ -326,6 +373,7 @@ int main(void)
 		cmocka_unit_test(test_intervals_random),
 		cmocka_unit_test(test_intervals_merge_back),
 		cmocka_unit_test(test_sets_match_model),
+		cmocka_unit_test(test_selectors),
 		cmocka_unit_test(test_rule_count_constant),
 		cmocka_unit_test(test_expiry),
 		cmocka_unit_test(test_public_interfaces),
