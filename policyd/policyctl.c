@@ -35,6 +35,8 @@ struct loaded {
 	char *text;
 	size_t len;
 	struct policy *p;
+	size_t checked;      /* test assertions that ran (and passed) */
+	struct ir *ir;       /* the node's ruleset, after load_node() */
 };
 
 static int usage(void);
@@ -138,7 +140,6 @@ static int load(const struct cmd_opts *o, bool run_tests, struct loaded *l)
 {
 	struct policy_opts po = { .now = o->now };
 	struct diags d;
-	size_t checked = 0;
 	int r = read_file(o->file, &l->text, &l->len);
 
 	if (r < 0) {
@@ -147,7 +148,7 @@ static int load(const struct cmd_opts *o, bool run_tests, struct loaded *l)
 	}
 	diags_init(&d);
 	l->p = policy_load(l->text, l->len, &po, &d);
-	if (l->p && run_tests && ptest_run(l->p, o->now ? o->now : time(NULL), &d, &checked)) {
+	if (l->p && run_tests && ptest_run(l->p, o->now ? o->now : time(NULL), &d, &l->checked)) {
 		policy_diags_locate(l->text, l->len, &d);
 		policy_free(l->p);
 		l->p = NULL;
@@ -162,24 +163,33 @@ static int load(const struct cmd_opts *o, bool run_tests, struct loaded *l)
 
 static void unload(struct loaded *l)
 {
+	ir_free(l->ir);
 	policy_free(l->p);
 	free(l->text);
 }
 
-static int find_node(const struct loaded *l, const struct cmd_opts *o, size_t *node)
+/* load() and compile the ruleset of --node. */
+static int load_node(const struct cmd_opts *o, bool run_tests, struct loaded *l)
 {
+	struct compile_opts co = { .now = o->now };
 	long n;
+	int r;
 
 	if (!o->node) {
 		log_error("--node NAME is required");
 		return EXIT_USAGE;
 	}
+	r = load(o, run_tests, l);
+	phase("load");
+	if (r)
+		return r;
 	n = policy_node_find(l->p, o->node);
 	if (n < 0) {
 		log_error("%s: no node \"%s\" in the policy", o->file, o->node);
 		return EXIT_POLICY;
 	}
-	*node = (size_t)n;
+	l->ir = compile_node(l->p, (size_t)n, &co);
+	phase("compile");
 	return 0;
 }
 
@@ -188,72 +198,46 @@ static int find_node(const struct loaded *l, const struct cmd_opts *o, size_t *n
 static int cmd_check(const struct cmd_opts *o)
 {
 	struct loaded l = { 0 };
-	size_t checked = 0;
-	struct diags d;
 	int r = load(o, true, &l);
 
-	if (r) {
-		unload(&l);
-		return r;
-	}
-	diags_init(&d);
-	ptest_run(l.p, o->now ? o->now : time(NULL), &d, &checked);
-	diags_free(&d);
-	printf("%s: ok: %zu nodes, %zu acls, %zu exposures, %zu test assertions pass\n", o->file,
-	       l.p->nnodes, l.p->nacls, l.p->nexpose, checked);
+	if (!r)
+		printf("%s: ok: %zu nodes, %zu acls, %zu exposures, %zu test assertions pass\n",
+		       o->file, l.p->nnodes, l.p->nacls, l.p->nexpose, l.checked);
 	unload(&l);
-	return 0;
+	return r;
 }
 
 static int cmd_show(const struct cmd_opts *o)
 {
-	struct compile_opts co = { .now = o->now };
 	struct loaded l = { 0 };
-	struct ir *ir;
-	size_t node;
-	int r = load(o, false, &l);
+	int r = load_node(o, false, &l);
 
 	if (!r)
-		r = find_node(&l, o, &node);
-	if (r) {
-		unload(&l);
-		return r;
-	}
-	ir = compile_node(l.p, node, &co);
-	r = render_ir(ir, stdout) < 0 || fflush(stdout) ? EXIT_USAGE : 0;
-	ir_free(ir);
+		r = render_ir(l.ir, stdout) < 0 || fflush(stdout) ? EXIT_USAGE : 0;
 	unload(&l);
 	return r;
 }
 
 static int cmd_apply(const struct cmd_opts *o)
 {
-	struct compile_opts co = { .now = o->now };
 	struct apply_report rep;
 	struct rules_nl *nl = NULL;
 	struct loaded l = { 0 };
-	struct ir *ir;
-	size_t node;
 	int r;
 
 	phase(NULL);
-	r = load(o, true, &l);
-	phase("load");
-	if (!r)
-		r = find_node(&l, o, &node);
+	r = load_node(o, true, &l);
 	if (r) {
 		unload(&l);
 		return r;
 	}
-	ir = compile_node(l.p, node, &co);
-	phase("compile");
 	r = rules_nl_open(&nl);
 	if (r < 0) {
 		log_error("netlink: %s", strerror(-r));
 		r = EXIT_USAGE;
 		goto out;
 	}
-	r = rules_apply(nl, ir, !o->check_only, &rep);
+	r = rules_apply(nl, l.ir, !o->check_only, &rep);
 	phase("apply");
 	for (size_t i = 0; i < rep.nerrors; i++)
 		log_error("%s: %s", o->file, rep.errors[i]);
@@ -265,14 +249,13 @@ static int cmd_apply(const struct cmd_opts *o)
 	} else {
 		printf("%s table inet %s for node %s: %zu set elements, %zu messages, %zu bytes%s\n",
 		       o->check_only ? "kernel accepts" : "applied", IR_TABLE, o->node,
-		       ir_elem_count(ir), rep.messages, rep.bytes,
+		       ir_elem_count(l.ir), rep.messages, rep.bytes,
 		       rep.carried ? " (bans in force kept)" : "");
 		r = 0;
 	}
 	apply_report_free(&rep);
 out:
 	rules_nl_close(nl);
-	ir_free(ir);
 	unload(&l);
 	return r;
 }
