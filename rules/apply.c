@@ -50,9 +50,10 @@ static void describe(const struct ir *ir, const struct nl_errors *errs, struct a
 {
 	for (size_t i = 0; i < errs->n; i++) {
 		const struct nl_error *e = &errs->v[i];
-		const char *origin = ir && e->origin < ir->norigins ? ir->origins[e->origin] : "?";
-		char line[512];
+		char origin[256] = "?", line[512];
 
+		if (ir)
+			ir_origin_describe(ir, e->origin, origin, sizeof(origin));
 		snprintf(line, sizeof(line), "kernel refused %s from %s: %s", msg_what(e->type),
 			 origin, strerror(e->err));
 		report_add(rep, line);

@@ -83,21 +83,20 @@ static void zone_free(struct zone *z)
 	}
 }
 
-static uint32_t origin_add(struct ir *ir, const char *id, const char *fmt_desc, const char *ptr)
+static uint32_t origin_add(struct ir *ir, const char *kind, const char *id, const char *section,
+			   long index)
 {
-	char **o = realloc(ir->origins, (ir->norigins + 1) * sizeof(*o));
-	char **d;
+	size_t n = ir->norigins;
 
-	if (!o)
-		abort();
-	ir->origins = o;
-	d = realloc(ir->origin_ids, (ir->norigins + 1) * sizeof(*d));
-	if (!d)
-		abort();
-	ir->origin_ids = d;
-	if (asprintf(&ir->origins[ir->norigins], "%s \"%s\" (%s)", fmt_desc, id, ptr) < 0 ||
-	    !(ir->origin_ids[ir->norigins] = strdup(id)))
-		abort();
+	if ((n & (n - 1)) == 0) { /* grow at powers of two */
+		struct ir_origin *o = realloc(ir->origins, (n ? 2 * n : 1) * sizeof(*o));
+
+		if (!o)
+			abort();
+		ir->origins = o;
+	}
+	ir->origins[n] = (struct ir_origin){ .kind = kind, .id = id, .section = section,
+					     .index = index };
 	return (uint32_t)ir->norigins++;
 }
 
@@ -230,13 +229,11 @@ static void collect_acls(const struct policy *p, size_t node, int64_t now, struc
 
 	for (size_t i = 0; i < p->nacls; i++) {
 		const struct acl *a = &p->acls[i];
-		char ptr[32];
 		uint32_t o;
 
 		if ((a->expires && a->expires <= now) || !select_node(p, &a->dst, node))
 			continue;
-		snprintf(ptr, sizeof(ptr), "/acls/%zu", i);
-		o = origin_add(ir, a->id, "acl", ptr);
+		o = origin_add(ir, "acl", a->id, "/acls", (long)i);
 		for (int f = 0; f < 2; f++) {
 			struct aranges src = { 0 };
 
@@ -246,7 +243,7 @@ static void collect_acls(const struct policy *p, size_t node, int64_t now, struc
 		}
 	}
 	if (p->breakglass.present) {
-		uint32_t o = origin_add(ir, "breakglass", "breakglass", "/breakglass");
+		uint32_t o = origin_add(ir, "breakglass", "breakglass", "/breakglass", -1);
 
 		for (int f = 0; f < 2; f++) {
 			struct aranges src = { 0 };
@@ -264,13 +261,11 @@ static void collect_expose(const struct policy *p, size_t node, struct ir *ir, s
 
 	for (size_t i = 0; i < p->nexpose; i++) {
 		const struct expose *e = &p->expose[i];
-		char ptr[32];
 		uint32_t o;
 
 		if (!select_node(p, &e->on, node))
 			continue;
-		snprintf(ptr, sizeof(ptr), "/expose/%zu", i);
-		o = origin_add(ir, e->id, "expose", ptr);
+		o = origin_add(ir, "expose", e->id, "/expose", (long)i);
 		for (int f = 0; f < 2; f++) {
 			struct aranges src = { 0 };
 
@@ -317,7 +312,7 @@ struct ir *compile_node(const struct policy *p, size_t node, const struct compil
 
 	if (!ir || !(ir->sets = calloc(24, sizeof(*ir->sets))))
 		abort();
-	origin_add(ir, IR_TABLE, "table", "/");
+	origin_add(ir, "table", IR_TABLE, "/", -1);
 	ir->chains[CH_INPUT] = (struct ir_chain){ .name = "input", .base = true, .prio = IR_PRIORITY };
 	ir->chains[CH_VPN] = (struct ir_chain){ .name = "vpn" };
 	ir->chains[CH_PUBLIC] = (struct ir_chain){ .name = "public" };

@@ -152,10 +152,13 @@ size_t jptr_key(struct jptr *p, const char *key)
 
 size_t jptr_idx(struct jptr *p, size_t i)
 {
-	char num[24];
+	char num[24], *d = num + sizeof(num) - 1;
 
-	snprintf(num, sizeof(num), "%zu", i);
-	return jptr_key(p, num);
+	*d = '\0';
+	do /* by hand: this runs for every array element of a big policy */
+		*--d = (char)('0' + i % 10);
+	while ((i /= 10) && d > num);
+	return jptr_key(p, d);
 }
 
 void jptr_pop(struct jptr *p, size_t n)

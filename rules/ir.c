@@ -13,12 +13,7 @@ void ir_free(struct ir *ir)
 		free(ir->sets[i].v);
 	free(ir->sets);
 	free(ir->rules);
-	for (size_t i = 0; i < ir->norigins; i++) {
-		free(ir->origins[i]);
-		free(ir->origin_ids[i]);
-	}
 	free(ir->origins);
-	free(ir->origin_ids);
 	free(ir);
 }
 
@@ -50,7 +45,7 @@ void ir_elem_comment(const struct ir *ir, const struct ir_elem *e, char *buf, si
 
 	buf[0] = '\0';
 	for (uint8_t i = 0; i < e->norigin && e->origin[i] < ir->norigins; i++) {
-		int w = snprintf(buf + n, len - n, "%s%s", i ? "," : "", ir->origin_ids[e->origin[i]]);
+		int w = snprintf(buf + n, len - n, "%s%s", i ? "," : "", ir->origins[e->origin[i]].id);
 
 		if (w < 0 || (size_t)w >= len - n)
 			break;
@@ -67,4 +62,19 @@ size_t ir_elem_count(const struct ir *ir)
 	for (size_t i = 0; i < ir->nsets; i++)
 		n += ir->sets[i].n;
 	return n;
+}
+
+void ir_origin_describe(const struct ir *ir, uint32_t origin, char *buf, size_t len)
+{
+	const struct ir_origin *o;
+
+	if (origin >= ir->norigins) {
+		snprintf(buf, len, "?");
+		return;
+	}
+	o = &ir->origins[origin];
+	if (o->index >= 0)
+		snprintf(buf, len, "%s \"%s\" (%s/%ld)", o->kind, o->id, o->section, o->index);
+	else
+		snprintf(buf, len, "%s \"%s\" (%s)", o->kind, o->id, o->section);
 }

@@ -37,6 +37,15 @@ struct ir_elem {
 	bool more_origins;
 };
 
+/* Where something in the IR came from. The id is borrowed from the policy:
+ * an IR must not outlive the policy it was compiled from. */
+struct ir_origin {
+	const char *kind;         /* "acl", "expose", "breakglass", "table" */
+	const char *id;
+	const char *section;      /* "/acls", "/expose", or the whole pointer */
+	long index;               /* -1: section is the whole pointer */
+};
+
 struct ir_set {
 	char name[32];
 	enum ir_set_kind kind;
@@ -95,8 +104,7 @@ struct ir {
 	size_t nsets;
 	struct ir_rule *rules;
 	size_t nrules, caprules;
-	char **origins;           /* "acl \"id\" (/acls/3)" — for kernel errors */
-	char **origin_ids;        /* "id" — for element comments */
+	struct ir_origin *origins; /* the policy rules behind elements and messages */
 	size_t norigins;
 };
 
@@ -105,6 +113,8 @@ long ir_set_find(const struct ir *ir, const char *name);
 void ir_set_add(struct ir_set *s, const struct ir_elem *e);
 /* Element comment: the ids of the rules behind it ("a,b,c+"). */
 void ir_elem_comment(const struct ir *ir, const struct ir_elem *e, char *buf, size_t len);
+/* "acl \"id\" (/acls/3)" */
+void ir_origin_describe(const struct ir *ir, uint32_t origin, char *buf, size_t len);
 size_t ir_elem_count(const struct ir *ir);
 
 /* intervals.c: boxes (address range x port range, each with an expiry and
