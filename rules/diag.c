@@ -44,13 +44,27 @@ static struct diag *push(struct diags *d, enum diag_sev sev)
 	return dg;
 }
 
+/* Messages quote user input: keep each one on one line, whatever it holds. */
 static char *vfmt(const char *fmt, va_list ap)
 {
-	char *s = NULL;
+	char *s = NULL, *out;
+	size_t n = 0;
 
 	if (vasprintf(&s, fmt, ap) < 0)
 		abort();
-	return s;
+	if (!(out = malloc(strlen(s) * 4 + 1)))
+		abort();
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p >= 0x20 && *p != 0x7f)
+			out[n++] = (char)*p;
+		else if (*p == '\n' || *p == '\t' || *p == '\r')
+			n += (size_t)sprintf(out + n, "\\%c", *p == '\n' ? 'n' : *p == '\t' ? 't' : 'r');
+		else
+			n += (size_t)sprintf(out + n, "\\x%02x", *p);
+	}
+	out[n] = '\0';
+	free(s);
+	return out;
 }
 
 void diag_add(struct diags *d, enum diag_sev sev, const char *ptr, const char *fmt, ...)

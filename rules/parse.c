@@ -369,8 +369,9 @@ static void parse_node_ips(struct pctx *c, const cJSON *v, struct node *nd)
 		if (!want_type(c, it, cJSON_String, "an address such as \"100.64.0.1\"")) {
 		} else if (prefix_parse(it->valuestring, &pf) < 0) {
 			ERR(c, "\"%s\" is not an IP address", it->valuestring);
-		} else if (prefix_has_host_bits(&pf)) {
-			ERR(c, "\"%s\" has host bits set", it->valuestring);
+		} else if (pf.len != addr_size(pf.a.family) * 8) {
+			ERR(c, "\"%s\" is a network; a node's VPN addresses are single addresses (or /32, /128)",
+			    it->valuestring);
 		} else {
 			in = pf.a.family == AF_INET ? (net->has_v4 ? &net->v4 : NULL)
 						    : (net->has_v6 ? &net->v6 : NULL);
@@ -397,10 +398,11 @@ static bool endpoint_ok(const char *s)
 	long port;
 	char *end;
 
-	if (!colon || !colon[1] || colon[1] == '0')
+	if (!colon || colon[1] < '1' || colon[1] > '9' || strlen(colon + 1) > 5 ||
+	    strspn(colon + 1, "0123456789") != strlen(colon + 1))
 		return false;
 	port = strtol(colon + 1, &end, 10);
-	if (*end || port < 1 || port > 65535)
+	if (*end || port > 65535)
 		return false;
 	if (s[0] == '[') {
 		if (colon == s || colon[-1] != ']')

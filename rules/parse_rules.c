@@ -106,8 +106,10 @@ static int port_num(const char *s, size_t len, long *out)
 {
 	long v = 0;
 
-	if (len == 0 || len > 6)
-		return len ? -ERANGE : -EINVAL;
+	if (len == 0 || (s[0] == '0' && len > 1))
+		return -EINVAL; /* empty, or a leading zero */
+	if (len > 6)
+		return -ERANGE;
 	for (size_t i = 0; i < len; i++) {
 		if (!isdigit((unsigned char)s[i]))
 			return -EINVAL;
@@ -378,7 +380,8 @@ static void parse_targets(struct pctx *c, const cJSON *v, struct ptest_target **
 			continue;
 		}
 		colon = strrchr(it->valuestring, ':');
-		if (colon && colon[1] && isdigit((unsigned char)colon[1]))
+		if (colon && colon[1] >= '1' && colon[1] <= '9' && strlen(colon + 1) <= 5 &&
+		    strspn(colon + 1, "0123456789") == strlen(colon + 1))
 			port = strtol(colon + 1, &end, 10);
 		if (!colon || port < 1 || port > 65535 || !end || *end ||
 		    (size_t)(colon - it->valuestring) >= sizeof(name)) {

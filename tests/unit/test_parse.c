@@ -364,6 +364,28 @@ static void test_ports_merge(void **state)
 	diags_free(&d);
 }
 
+static void test_strict_numbers(void **state)
+{
+	const char *text = MINIMAL_HEAD ",\n"
+			   "  \"acls\": [ { \"id\": \"a\", \"src\": [\"*\"], \"dst\": [\"*\"], \"ports\": [\"tcp:022\", \"tcp:22\\n\"] } ],\n"
+			   "  \"tests\": [ { \"src\": \"alice\", \"accept\": [\"web1:022\", \"web1:+22\"] } ]\n}\n";
+	const char *ep = "{ \"version\": 1, \"network\": { \"ipv4\": \"100.64.0.0/24\" }, \"nodes\": {"
+			 " \"a\": { \"key\": \"" K1 "\", \"ips\": [\"100.64.0.0/30\"], \"endpoint\": \"h: 22\" } } }";
+	struct diags d;
+	char buf[256];
+
+	(void)state;
+	assert_null(load(text, &d));
+	assert_int_equal(d.nerr, 4);
+	assert_non_null(find(&d, "\"tcp:22\\n\"", buf, sizeof(buf))); /* quoted, escaped */
+	assert_null(strchr(buf, '\n'));
+	diags_free(&d);
+	assert_null(load(ep, &d));
+	assert_non_null(find(&d, "is a network", buf, sizeof(buf)));
+	assert_non_null(find(&d, "bad endpoint", buf, sizeof(buf)));
+	diags_free(&d);
+}
+
 static void test_durations_and_times(void **state)
 {
 	uint32_t s;
@@ -420,6 +442,7 @@ int main(void)
 		cmocka_unit_test(test_warnings_do_not_fail),
 		cmocka_unit_test(test_selector_places),
 		cmocka_unit_test(test_ports_merge),
+		cmocka_unit_test(test_strict_numbers),
 		cmocka_unit_test(test_durations_and_times),
 		cmocka_unit_test(test_breakglass_min_holders),
 	};
