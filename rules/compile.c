@@ -19,6 +19,7 @@
 #include "select.h"
 
 enum { CH_INPUT, CH_VPN, CH_PUBLIC };
+enum { ZS_EXACT, ZS_PING, ZS_ALL, ZS_RANGES }; /* see zone_sets() */
 
 struct boxlist {
 	struct ir_box *v;
@@ -182,11 +183,13 @@ static void rules_common_head(struct ir *ir, size_t chain, size_t icmp4, size_t 
 static void rules_zone(struct ir *ir, size_t chain, size_t sets[2][4], const char *what)
 {
 	for (int f = 0; f < 2; f++)
-		rule_set(ir, chain, IRM_CONCAT_IN, sets[f][0], true, what);
+		rule_set(ir, chain, IRM_CONCAT_IN, sets[f][ZS_EXACT], true, what);
 	for (int f = 0; f < 2; f++)
-		rule_ping(ir, chain, sets[f][1]);
+		rule_set(ir, chain, IRM_CONCAT_IN, sets[f][ZS_RANGES], true, what);
 	for (int f = 0; f < 2; f++)
-		rule_set(ir, chain, IRM_SADDR_IN, sets[f][2], true, NULL);
+		rule_ping(ir, chain, sets[f][ZS_PING]);
+	for (int f = 0; f < 2; f++)
+		rule_set(ir, chain, IRM_SADDR_IN, sets[f][ZS_ALL], true, NULL);
 }
 
 static void rules_input(struct ir *ir, const struct policy *p, const struct node *nd)
@@ -213,12 +216,22 @@ static void rules_input(struct ir *ir, const struct policy *p, const struct node
 static void zone_to_sets(struct zone *z, struct ir *ir, size_t sets[2][4], int64_t now)
 {
 	for (int f = 0; f < 2; f++) {
-		struct ir_set *cs = &ir->sets[sets[f][0]];
+		struct ir_set *rs = &ir->sets[sets[f][ZS_RANGES]], *es = &ir->sets[sets[f][ZS_EXACT]];
+		size_t k = 0;
 
-		ir_boxes_to_set(z->tcp[f].v, z->tcp[f].n, IPPROTO_TCP, now, cs);
-		ir_boxes_to_set(z->udp[f].v, z->udp[f].n, IPPROTO_UDP, now, cs);
-		ir_boxes_to_set(z->ping[f].v, z->ping[f].n, 0, now, &ir->sets[sets[f][1]]);
-		ir_boxes_to_set(z->all[f].v, z->all[f].n, 0, now, &ir->sets[sets[f][2]]);
+		ir_boxes_to_set(z->tcp[f].v, z->tcp[f].n, IPPROTO_TCP, now, rs);
+		ir_boxes_to_set(z->udp[f].v, z->udp[f].n, IPPROTO_UDP, now, rs);
+		for (size_t i = 0; i < rs->n; i++) { /* the disjoint pieces, split by shape */
+			const struct ir_elem *e = &rs->v[i];
+
+			if (!addr_cmp(&e->lo, &e->hi) && e->plo == e->phi)
+				ir_set_add(es, e);
+			else
+				rs->v[k++] = *e;
+		}
+		rs->n = k;
+		ir_boxes_to_set(z->ping[f].v, z->ping[f].n, 0, now, &ir->sets[sets[f][ZS_PING]]);
+		ir_boxes_to_set(z->all[f].v, z->all[f].n, 0, now, &ir->sets[sets[f][ZS_ALL]]);
 	}
 }
 
@@ -285,19 +298,25 @@ static void icmp_set(struct ir_set *s, const uint8_t *types, size_t n)
 	}
 }
 
-/* names of the per-zone sets: [family][concat, ping, all] */
+/* The per-zone sets: [family][exact, ping, all, ranges]. Exact pieces (one
+ * address, one port) go to a hash set, whose lookup costs the same with 1 or
+ * 100k elements; pieces with ranges go to an interval set (pipapo), whose
+ * lookup grows with its size but which real policies keep small. */
+
 static void zone_sets(struct ir *ir, const char *prefix, bool timeout, size_t out[2][4])
 {
 	static const int fams[2] = { AF_INET, AF_INET6 };
-	static const char *const kinds[3] = { "", "ping", "all" };
+	static const char *const kinds[4] = { "", "ping", "all", "" };
 
 	for (int f = 0; f < 2; f++)
-		for (int k = 0; k < 3; k++) {
+		for (int k = 0; k < 4; k++) {
 			char name[32];
 
-			snprintf(name, sizeof(name), "%s%s%c", prefix, kinds[k], f ? '6' : '4');
-			out[f][k] = set_add(ir, name, k == 0 ? IRS_CONCAT : IRS_ADDR, fams[f], true,
-					    timeout);
+			snprintf(name, sizeof(name), "%s%s%c%s", prefix, kinds[k], f ? '6' : '4',
+				 k == ZS_RANGES ? "r" : "");
+			out[f][k] = set_add(ir, name,
+					    k == ZS_EXACT || k == ZS_RANGES ? IRS_CONCAT : IRS_ADDR,
+					    fams[f], k != ZS_EXACT, timeout);
 		}
 }
 
@@ -310,7 +329,7 @@ struct ir *compile_node(const struct policy *p, size_t node, const struct compil
 	size_t q4, q6, i4, i6, acl[2][4], pub[2][4];
 	struct ir_rule *r;
 
-	if (!ir || !(ir->sets = calloc(24, sizeof(*ir->sets))))
+	if (!ir || !(ir->sets = calloc(24, sizeof(*ir->sets)))) /* 4 + 2 zones x 2 families x 4 */
 		abort();
 	origin_add(ir, "table", IR_TABLE, "/", -1);
 	ir->chains[CH_INPUT] = (struct ir_chain){ .name = "input", .base = true, .prio = IR_PRIORITY };

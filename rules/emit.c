@@ -295,7 +295,8 @@ static void set_type(const struct ir_set *s, uint32_t *type, uint32_t *len, uint
 		*type = v4 ? CONCAT_TYPE(DT_IPADDR, DT_INET_PROTO, DT_INET_SERVICE)
 			   : CONCAT_TYPE(DT_IP6ADDR, DT_INET_PROTO, DT_INET_SERVICE);
 		*len = v4 ? 12 : 24;
-		*flags |= NFT_SET_CONCAT;
+		if (s->interval) /* pipapo; a plain concat set is a hash and takes no CONCAT */
+			*flags |= NFT_SET_CONCAT;
 		break;
 	case IRS_ADDR:
 		*type = v4 ? DT_IPADDR : DT_IP6ADDR;
@@ -333,7 +334,8 @@ static int put_set(struct nlb *b, const struct ir_set *s, uint32_t id)
 	if (s->kind == IRS_CONCAT) {
 		uint8_t fields[3] = { s->family == AF_INET ? 4 : 16, 1, 2 };
 
-		nftnl_set_set_data(set, NFTNL_SET_DESC_CONCAT, fields, sizeof(fields));
+		if (s->interval) /* field lengths on a hash set: EINVAL */
+			nftnl_set_set_data(set, NFTNL_SET_DESC_CONCAT, fields, sizeof(fields));
 		nftnl_set_set_data(set, NFTNL_SET_USERDATA, concat_udata, sizeof(concat_udata));
 	} else {
 		nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_KEYBYTEORDER, 2 /* big endian */);
@@ -472,7 +474,7 @@ static int put_elem(struct elem_writer *w, const struct ir *ir, const struct ir_
 		nftnl_set_elem_set_u64(e, NFTNL_SET_ELEM_TIMEOUT, ie->timeout_ms);
 	if (w->msgtype == NFT_MSG_NEWSETELEM)
 		elem_udata(e, comment, open);
-	if (s->kind == IRS_CONCAT) {
+	if (s->kind == IRS_CONCAT && s->interval) {
 		key_bytes(s, &ie->hi, ie->proto, ie->phi, end, &elen);
 		nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY_END, end, elen);
 	}

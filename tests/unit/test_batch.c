@@ -55,7 +55,7 @@ static void check_set(struct seen *s, const struct nlmsghdr *nlh)
 	flags = nftnl_set_get_u32(set, NFTNL_SET_FLAGS);
 	assert_int_equal(!!(flags & NFT_SET_INTERVAL), is->interval);
 	assert_int_equal(!!(flags & NFT_SET_TIMEOUT), is->timeout);
-	assert_int_equal(!!(flags & NFT_SET_CONCAT), is->kind == IRS_CONCAT);
+	assert_int_equal(!!(flags & NFT_SET_CONCAT), is->kind == IRS_CONCAT && is->interval);
 	assert_int_equal(nftnl_set_get_u32(set, NFTNL_SET_KEY_LEN),
 			 is->kind == IRS_CONCAT ? (is->family == AF_INET ? 12 : 24)
 						: (is->kind == IRS_ICMP ? 1 : addr_size(is->family)));
@@ -118,7 +118,10 @@ static void check_elems(struct seen *s, const struct nlmsghdr *orig)
 
 				found = !memcmp(key, ie->lo.b, al) && key[al] == ie->proto &&
 					key[al + 4] == ie->plo >> 8 && key[al + 5] == (ie->plo & 255);
-				if (found) {
+				if (found && !is->interval) {
+					assert_false(nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_KEY_END));
+					assert_int_equal(ie->plo, ie->phi);
+				} else if (found) {
 					uint32_t elen = 0;
 					const uint8_t *ke = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY_END, &elen);
 

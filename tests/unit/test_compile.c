@@ -211,6 +211,7 @@ static void test_sets_match_model(void **state)
 					bool model = ptest_vpn_verdict(p, node, &src, proto, port, NOW, why,
 								       sizeof(why));
 					bool sets = set_lookup(ir, "acl4", &src, proto, port) ||
+						    set_lookup(ir, "acl4r", &src, proto, port) ||
 						    set_lookup(ir, "aclall4", &src, proto, port);
 
 					if (model != sets)
@@ -220,6 +221,7 @@ static void test_sets_match_model(void **state)
 					model = ptest_public_verdict(p, node, &src, proto, port, why,
 								     sizeof(why));
 					sets = set_lookup(ir, "pub4", &src, proto, port) ||
+					       set_lookup(ir, "pub4r", &src, proto, port) ||
 					       set_lookup(ir, "puball4", &src, proto, port);
 					if (model != sets)
 						fail_msg("public node %zu src %u %u: model %d sets %d\n%s",
@@ -308,7 +310,8 @@ static void test_rule_count_constant(void **state)
 	(void)state;
 	assert_int_equal(a->nrules, b->nrules);
 	assert_int_equal(ir_elem_count(b) - ir_elem_count(a), 4999);
-	assert_int_equal(b->sets[ir_set_find(b, "acl4")].n, 5000);
+	assert_int_equal(b->sets[ir_set_find(b, "acl4")].n, 5000); /* all exact: hash set */
+	assert_int_equal(b->sets[ir_set_find(b, "acl4r")].n, 0);
 	ir_free(a);
 	ir_free(b);
 	policy_free(p1);
@@ -333,7 +336,8 @@ static void test_expiry(void **state)
 	p = load(text);
 	assert_non_null(p);
 	ir = compile_node(p, 0, &co);
-	s = &ir->sets[ir_set_find(ir, "acl4")];
+	s = &ir->sets[ir_set_find(ir, "acl4")]; /* exact pieces: the hash set */
+	assert_false(s->interval);
 	assert_int_equal(s->n, 1);            /* the expired rule is gone */
 	assert_int_equal(s->v[0].plo, 2);
 	assert_int_equal(s->v[0].timeout_ms, 100 * 1000); /* NOW + 100 s */

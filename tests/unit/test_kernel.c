@@ -125,7 +125,7 @@ static void test_apply_and_dump(void **state)
 static void test_refusal_names_the_rule(void **state)
 {
 	struct fixture *f = *state;
-	struct ir_set *s = &f->ir->sets[ir_set_find(f->ir, "acl4")];
+	struct ir_set *s = &f->ir->sets[ir_set_find(f->ir, "acl4r")]; /* the /25 is a range */
 	struct apply_report rep;
 	struct ir_elem saved;
 	struct count before, after;
@@ -133,7 +133,7 @@ static void test_refusal_names_the_rule(void **state)
 	size_t k = 0;
 	int err;
 
-	before = dump(f, "acl4", &err);
+	before = dump(f, "acl4r", &err);
 	assert_int_equal(err, 0);
 	while (k < s->n && s->v[k].plo != 5432)
 		k++;
@@ -148,7 +148,7 @@ static void test_refusal_names_the_rule(void **state)
 	}
 	apply_report_free(&rep);
 	assert_true(named);
-	after = dump(f, "acl4", &err);
+	after = dump(f, "acl4r", &err);
 	assert_int_equal(err, 0);
 	assert_int_equal(after.n, before.n);
 }
