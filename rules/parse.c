@@ -610,6 +610,7 @@ static void parse_nodes(struct pctx *c, const cJSON *v)
 		return;
 	n = (size_t)cJSON_GetArraySize(v);
 	p->nodes = xcalloc(n, sizeof(*p->nodes));
+	strmap_reserve(&p->node_names, n);
 	cJSON_ArrayForEach(it, v) {
 		size_t mark = jptr_key(&c->ptr, it->string);
 		struct node *nd = &p->nodes[p->nnodes];

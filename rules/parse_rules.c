@@ -322,6 +322,7 @@ void parse_acls(struct pctx *c, const cJSON *v)
 	if (!want_type(c, v, cJSON_Array, "a list of ACL rules"))
 		return;
 	p->acls = xcalloc((size_t)cJSON_GetArraySize(v), sizeof(*p->acls));
+	strmap_reserve(&ids, (size_t)cJSON_GetArraySize(v));
 	cJSON_ArrayForEach(it, v) {
 		size_t mark = jptr_idx(&c->ptr, i++);
 		struct acl *a = &p->acls[p->nacls];

@@ -1,4 +1,4 @@
-/* strmap.c — string → index hash map. */
+/* strmap.c — string → index hash map (open addressing, linear probing). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,53 +7,73 @@
 
 static uint64_t hash(const char *s)
 {
-	uint64_t h = 1469598103934665603ULL;
+	uint64_t h = 1469598103934665603ULL; /* FNV-1a, then a 64-bit finaliser */
 
 	for (; *s; s++)
 		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	return h | 1; /* 0 marks an empty slot */
 }
 
-static size_t slot(const struct strmap *m, const char *key)
+static size_t slot(const struct strmap *m, const char *key, uint64_t h)
 {
-	size_t i = (size_t)hash(key) & (m->cap - 1);
+	size_t i = (size_t)h & (m->cap - 1);
 
-	while (m->keys[i] && strcmp(m->keys[i], key))
+	/* full hashes first: strcmp only on a real candidate */
+	while (m->hashes[i] && (m->hashes[i] != h || strcmp(m->keys[i], key)))
 		i = (i + 1) & (m->cap - 1);
 	return i;
 }
 
-static void grow(struct strmap *m)
+static void rehash(struct strmap *m, size_t cap)
 {
-	struct strmap big = { .cap = m->cap ? m->cap * 2 : 64 };
+	struct strmap big = { .cap = cap };
 
-	big.keys = calloc(big.cap, sizeof(*big.keys));
-	big.vals = calloc(big.cap, sizeof(*big.vals));
-	if (!big.keys || !big.vals)
+	big.keys = malloc(cap * sizeof(*big.keys));
+	big.vals = malloc(cap * sizeof(*big.vals));
+	big.hashes = calloc(cap, sizeof(*big.hashes));
+	if (!big.keys || !big.vals || !big.hashes)
 		abort();
 	for (size_t i = 0; i < m->cap; i++)
-		if (m->keys[i]) {
-			size_t s = slot(&big, m->keys[i]);
+		if (m->hashes[i]) {
+			size_t s = (size_t)m->hashes[i] & (cap - 1);
 
+			while (big.hashes[s])
+				s = (s + 1) & (cap - 1);
 			big.keys[s] = m->keys[i];
 			big.vals[s] = m->vals[i];
-			big.n++;
+			big.hashes[s] = m->hashes[i];
 		}
+	big.n = m->n;
 	strmap_free(m);
 	*m = big;
 }
 
+void strmap_reserve(struct strmap *m, size_t n)
+{
+	size_t cap = 64;
+
+	while (cap < 2 * n)
+		cap *= 2;
+	if (cap > m->cap)
+		rehash(m, cap);
+}
+
 size_t strmap_put(struct strmap *m, const char *key, size_t val)
 {
+	uint64_t h = hash(key);
 	size_t s;
 
 	if ((m->n + 1) * 2 > m->cap)
-		grow(m);
-	s = slot(m, key);
-	if (m->keys[s])
+		rehash(m, m->cap ? m->cap * 2 : 64);
+	s = slot(m, key, h);
+	if (m->hashes[s])
 		return m->vals[s];
 	m->keys[s] = key;
 	m->vals[s] = val;
+	m->hashes[s] = h;
 	m->n++;
 	return (size_t)-1;
 }
@@ -64,15 +84,14 @@ long strmap_get(const struct strmap *m, const char *key)
 
 	if (!m->cap)
 		return -1;
-	s = slot(m, key);
-	return m->keys[s] ? (long)m->vals[s] : -1;
+	s = slot(m, key, hash(key));
+	return m->hashes[s] ? (long)m->vals[s] : -1;
 }
 
 void strmap_free(struct strmap *m)
 {
 	free(m->keys);
 	free(m->vals);
-	m->keys = NULL;
-	m->vals = NULL;
-	m->n = m->cap = 0;
+	free(m->hashes);
+	memset(m, 0, sizeof(*m));
 }

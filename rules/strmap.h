@@ -5,10 +5,12 @@
 #define RULES_STRMAP_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct strmap {
 	const char **keys;
 	size_t *vals;
+	uint64_t *hashes;  /* 0 = empty slot */
 	size_t n, cap;
 };
 
@@ -18,5 +20,7 @@ size_t strmap_put(struct strmap *m, const char *key, size_t val);
 /* Value of key, or -1. */
 long strmap_get(const struct strmap *m, const char *key);
 void strmap_free(struct strmap *m);
+/* Make room for n keys without rehashing. */
+void strmap_reserve(struct strmap *m, size_t n);
 
 #endif
