@@ -34,6 +34,8 @@ char *xstrdup(const char *s);
 void parse_sellist(struct pctx *c, const cJSON *v, unsigned kinds, struct sellist *out);
 void parse_portlist(struct pctx *c, const cJSON *v, bool allow_services, struct portset *out);
 
+void parse_network(struct pctx *c, const cJSON *v);
+void parse_nodes(struct pctx *c, const cJSON *v);
 void parse_expose(struct pctx *c, const cJSON *v);
 void parse_acls(struct pctx *c, const cJSON *v);
 void parse_tests(struct pctx *c, const cJSON *v);
