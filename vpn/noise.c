@@ -159,6 +159,17 @@ bool noise_mac1_ok(const uint8_t *msg, size_t off, const uint8_t key[NOISE_KEY])
 	return ok;
 }
 
+/* A consumed message is authentic: make its chain this peer's handshake. */
+static void commit(struct noise_peer *p, const uint8_t e[32], const uint8_t ck[32],
+		   const uint8_t h[32], uint32_t remote_index, enum noise_state state)
+{
+	memcpy(p->remote_e, e, 32);
+	memcpy(p->ck, ck, 32);
+	memcpy(p->hash, h, 32);
+	p->remote_index = remote_index;
+	p->state = state;
+}
+
 /* ---- initiation ----------------------------------------------------------------- */
 
 int noise_create_initiation(const struct noise_local *l, struct noise_peer *p,
@@ -224,11 +235,7 @@ int noise_consume_initiation(const struct noise_local *l, const uint8_t in[NOISE
 	if (!tai64n_after(ts, p->last_timestamp))
 		goto out;
 	memcpy(p->last_timestamp, ts, TAI64N_LEN);
-	memcpy(p->remote_e, e, 32);
-	memcpy(p->ck, ck, 32);
-	memcpy(p->hash, h, 32);
-	p->remote_index = get32(in + I_SENDER);
-	p->state = NOISE_CONSUMED_INITIATION;
+	commit(p, e, ck, h, get32(in + I_SENDER), NOISE_CONSUMED_INITIATION);
 	*out = p;
 	r = 0;
 out:
@@ -315,11 +322,7 @@ int noise_consume_response(const struct noise_local *l, struct noise_peer *p,
 			goto out;
 	}
 	mix_hash(h, in + R_EMPTY, 16);
-	memcpy(p->remote_e, e, 32);
-	memcpy(p->ck, ck, 32);
-	memcpy(p->hash, h, 32);
-	p->remote_index = get32(in + R_SENDER);
-	p->state = NOISE_CONSUMED_RESPONSE;
+	commit(p, e, ck, h, get32(in + R_SENDER), NOISE_CONSUMED_RESPONSE);
 	r = 0;
 out:
 	sodium_memzero(ck, sizeof(ck));
