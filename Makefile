@@ -60,7 +60,7 @@ $(B)/policyctl: $(call obj,$(CTL_SRC)) $(LIBRULES) $(LIBVPN) $(LIBCOMMON)
 
 $(B)/tests/unit/%: tests/unit/%.c $(LIBRULES) $(LIBVPN) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) -Wno-missing-prototypes -o $@ $^ $(LDLIBS) -lcmocka
+	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) -Wno-missing-prototypes -MMD -MP -MF $@.d -o $@ $(filter %.c %.a,$^) $(LDLIBS) -lcmocka
 
 unit: $(UNIT_BINS)
 

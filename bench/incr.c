@@ -1,6 +1,6 @@
 /* incr.c — time of one live quarantine change on a table whose ACL set is big.
  *
- * Run inside a scratch network namespace (bench/incr.sh does that):
+ * Run inside a scratch network namespace (see bench/README.md):
  *   incr POLICY NODE N
  * applies the node's table, then adds N quarantine elements one batch each
  * (rules_quarantine_add, what the daemon does on a ban) and deletes them,
