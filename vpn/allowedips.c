@@ -1,7 +1,14 @@
-/* allowedips.c — a binary trie per family, one level per address bit.
- * Simple and obviously right; lookups cost at most 32 / 128 steps. The
- * kernel's path-compressed trie is the faster successor behind this API. */
+/* allowedips.c — a path-compressed binary trie per address family.
+ *
+ * Every node holds a prefix (key/cidr, host bits zero). A child's prefix is
+ * longer than its parent's, lies inside it, and sits in child[b] where b is
+ * its bit number parent->cidr. A node with a peer is a prefix of the table;
+ * a node without one only joins two subtrees that part at its cidr, so it
+ * always has two children. Hence a table of n prefixes has fewer than 2n
+ * nodes, and a lookup visits at most 33 / 129 of them, whatever the number
+ * of prefixes. Recursion depth is bounded the same way. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -10,26 +17,87 @@
 
 struct node {
 	struct node *child[2];
-	void *peer;           /* non-NULL: a prefix ends here */
+	void *peer;      /* NULL: a branching node only */
+	uint8_t key[16]; /* the prefix; IPv4 uses the first 4 bytes */
+	uint8_t cidr;
 };
 
 struct allowedips {
-	struct node *root4, *root6;
+	struct node *root[2]; /* [0] IPv4, [1] IPv6 */
+	size_t count;
 };
 
-static int bit(const uint8_t *a, unsigned i)
+/* 0 for IPv4, 1 for IPv6, -1 otherwise; *bits is the address length */
+static int family_index(int family, unsigned *bits)
+{
+	*bits = family == AF_INET ? 32 : 128;
+	return family == AF_INET ? 0 : family == AF_INET6 ? 1 : -1;
+}
+
+static unsigned bit_at(const uint8_t *a, unsigned i)
 {
 	return (a[i / 8] >> (7 - i % 8)) & 1;
 }
 
-static struct node **rootp(struct allowedips *t, int family)
+/* How many leading bits a and b share, at most max */
+static unsigned common_bits(const uint8_t *a, const uint8_t *b, unsigned max)
 {
-	return family == AF_INET ? &t->root4 : family == AF_INET6 ? &t->root6 : NULL;
+	for (unsigned i = 0; 8 * i < max; i++) {
+		unsigned x = a[i] ^ b[i];
+
+		if (x) {
+			unsigned n = 8 * i + (unsigned)__builtin_clz(x) - 24;
+
+			return n < max ? n : max;
+		}
+	}
+	return max;
 }
 
-static unsigned bits(int family)
+static bool node_contains(const struct node *n, const uint8_t *addr)
 {
-	return family == AF_INET ? 32 : 128;
+	return common_bits(n->key, addr, n->cidr) == n->cidr;
+}
+
+/* out = the first cidr bits of addr (len bytes), the rest zero */
+static void mask_key(uint8_t out[16], const uint8_t *addr, unsigned len, unsigned cidr)
+{
+	memset(out, 0, 16);
+	memcpy(out, addr, len);
+	for (unsigned i = cidr / 8; i < len; i++)
+		out[i] &= i == cidr / 8 ? (uint8_t)(0xff00 >> (cidr % 8)) : 0;
+}
+
+static struct node *node_new(const uint8_t *addr, unsigned len, unsigned cidr, void *peer)
+{
+	struct node *n = calloc(1, sizeof(*n));
+
+	if (!n)
+		return NULL;
+	mask_key(n->key, addr, len, cidr);
+	n->cidr = (uint8_t)cidr;
+	n->peer = peer;
+	return n;
+}
+
+static void node_free_all(struct node *n)
+{
+	if (!n)
+		return;
+	node_free_all(n->child[0]);
+	node_free_all(n->child[1]);
+	free(n);
+}
+
+/* A node without a peer is kept only while it joins two subtrees. */
+static void node_tidy(struct node **np)
+{
+	struct node *n = *np;
+
+	if (n->peer || (n->child[0] && n->child[1]))
+		return;
+	*np = n->child[0] ? n->child[0] : n->child[1];
+	free(n);
 }
 
 struct allowedips *allowedips_new(void)
@@ -37,139 +105,177 @@ struct allowedips *allowedips_new(void)
 	return calloc(1, sizeof(struct allowedips));
 }
 
-static void free_node(struct node *n)
-{
-	if (!n)
-		return;
-	free_node(n->child[0]);
-	free_node(n->child[1]);
-	free(n);
-}
-
 void allowedips_free(struct allowedips *t)
 {
 	if (!t)
 		return;
-	free_node(t->root4);
-	free_node(t->root6);
+	node_free_all(t->root[0]);
+	node_free_all(t->root[1]);
 	free(t);
 }
 
-int allowedips_insert(struct allowedips *t, int family, const uint8_t *addr, uint8_t cidr,
-		      void *peer)
+/* Put leaf where n is now: above n if leaf's prefix contains n's, otherwise
+ * beside it under a new branching node at the first bit where they differ. */
+static int node_split(struct node **np, struct node *leaf, unsigned len)
 {
-	struct node **np = rootp(t, family);
+	struct node *n = *np, *branch;
+	unsigned common = common_bits(n->key, leaf->key, leaf->cidr);
 
-	if (!np || cidr > bits(family) || !peer)
-		return -EINVAL;
-	for (unsigned i = 0;; i++) {
-		if (!*np && !(*np = calloc(1, sizeof(struct node))))
-			return -ENOMEM;
-		if (i == cidr)
-			break;
-		np = &(*np)->child[bit(addr, i)];
+	if (common == leaf->cidr) {
+		leaf->child[bit_at(n->key, common)] = n;
+		*np = leaf;
+		return 0;
 	}
-	(*np)->peer = peer;
+	if (!(branch = node_new(leaf->key, len, common, NULL)))
+		return -ENOMEM;
+	branch->child[bit_at(n->key, common)] = n;
+	branch->child[bit_at(leaf->key, common)] = leaf;
+	*np = branch;
 	return 0;
 }
 
-/* Drop empty leaves on the way back up. */
-static bool prune(struct node **np)
+int allowedips_insert(struct allowedips *t, int family, const uint8_t *addr, unsigned cidr,
+		      void *peer)
 {
-	struct node *n = *np;
+	unsigned bits, len;
+	int f = family_index(family, &bits);
+	struct node **np, *n, *leaf;
 
-	if (n && !n->peer && !n->child[0] && !n->child[1]) {
-		free(n);
-		*np = NULL;
-		return true;
+	if (f < 0 || cidr > bits || !peer)
+		return -EINVAL;
+	len = bits / 8;
+	if (!(leaf = node_new(addr, len, cidr, peer)))
+		return -ENOMEM;
+	/* descend while a node's prefix strictly contains the new one */
+	for (np = &t->root[f]; (n = *np); np = &n->child[bit_at(leaf->key, n->cidr)]) {
+		if (n->cidr > cidr || !node_contains(n, leaf->key))
+			break;
+		if (n->cidr == cidr) { /* the same prefix: (re)assign it */
+			t->count += !n->peer;
+			n->peer = peer;
+			free(leaf);
+			return 0;
+		}
 	}
-	return false;
+	if (!n) {
+		*np = leaf;
+	} else if (node_split(np, leaf, len) < 0) {
+		free(leaf);
+		return -ENOMEM;
+	}
+	t->count++;
+	return 0;
 }
 
-static int remove_at(struct node **np, const uint8_t *addr, unsigned i, unsigned cidr)
+static int remove_at(struct node **np, const uint8_t *key, unsigned cidr, void *peer)
 {
+	struct node *n = *np;
 	int r;
 
-	if (!*np)
+	if (!n || n->cidr > cidr || !node_contains(n, key))
 		return -ENOENT;
-	if (i == cidr) {
-		if (!(*np)->peer)
+	if (n->cidr == cidr) {
+		if (n->peer != peer)
 			return -ENOENT;
-		(*np)->peer = NULL;
-		prune(np);
-		return 0;
+		n->peer = NULL;
+	} else if ((r = remove_at(&n->child[bit_at(key, n->cidr)], key, cidr, peer)) < 0) {
+		return r;
 	}
-	r = remove_at(&(*np)->child[bit(addr, i)], addr, i + 1, cidr);
+	node_tidy(np); /* a child may have gone: this node may now be redundant */
+	return 0;
+}
+
+int allowedips_remove(struct allowedips *t, int family, const uint8_t *addr, unsigned cidr,
+		      void *peer)
+{
+	unsigned bits;
+	int f = family_index(family, &bits), r;
+	uint8_t key[16];
+
+	if (f < 0 || cidr > bits || !peer)
+		return -EINVAL;
+	mask_key(key, addr, bits / 8, cidr);
+	r = remove_at(&t->root[f], key, cidr, peer);
 	if (r == 0)
-		prune(np);
+		t->count--;
 	return r;
 }
 
-int allowedips_remove(struct allowedips *t, int family, const uint8_t *addr, uint8_t cidr)
+static size_t remove_peer_at(struct node **np, void *peer)
 {
-	struct node **np = rootp(t, family);
+	struct node *n = *np;
+	size_t removed;
 
-	if (!np || cidr > bits(family))
-		return -EINVAL;
-	return remove_at(np, addr, 0, cidr);
-}
-
-static void remove_peer(struct node **np, void *peer)
-{
-	if (!*np)
-		return;
-	remove_peer(&(*np)->child[0], peer);
-	remove_peer(&(*np)->child[1], peer);
-	if ((*np)->peer == peer)
-		(*np)->peer = NULL;
-	prune(np);
+	if (!n)
+		return 0;
+	removed = remove_peer_at(&n->child[0], peer) + remove_peer_at(&n->child[1], peer);
+	if (n->peer == peer) {
+		n->peer = NULL;
+		removed++;
+	}
+	node_tidy(np);
+	return removed;
 }
 
 void allowedips_remove_peer(struct allowedips *t, void *peer)
 {
-	remove_peer(&t->root4, peer);
-	remove_peer(&t->root6, peer);
+	if (!peer)
+		return;
+	t->count -= remove_peer_at(&t->root[0], peer);
+	t->count -= remove_peer_at(&t->root[1], peer);
 }
 
 void *allowedips_lookup(const struct allowedips *t, int family, const uint8_t *addr)
 {
-	const struct node *n = family == AF_INET ? t->root4 : family == AF_INET6 ? t->root6 : NULL;
+	unsigned bits;
+	int f = family_index(family, &bits);
+	const struct node *n;
 	void *best = NULL;
 
-	for (unsigned i = 0; n; i++) {
+	if (f < 0)
+		return NULL;
+	for (n = t->root[f]; n && node_contains(n, addr); n = n->child[bit_at(addr, n->cidr)]) {
 		if (n->peer)
-			best = n->peer;
-		if (i == bits(family))
+			best = n->peer; /* deeper nodes have longer prefixes */
+		if (n->cidr == bits)
 			break;
-		n = n->child[bit(addr, i)];
 	}
 	return best;
 }
 
-static int walk(const struct node *n, void *peer, int family, uint8_t *addr, unsigned depth,
-		allowedips_fn fn, void *ctx)
+static int walk_at(const struct node *n, int family, void *peer, allowedips_fn fn, void *ctx)
 {
-	int r = 0;
+	int r;
 
 	if (!n)
 		return 0;
-	if (n->peer == peer && (r = fn(ctx, family, addr, (uint8_t)depth)))
+	if (n->peer && (!peer || n->peer == peer) &&
+	    (r = fn(ctx, n->peer, family, n->key, n->cidr)) != 0)
 		return r;
-	for (int b = 0; b < 2 && !r; b++) {
-		if (!n->child[b])
-			continue;
-		if (b)
-			addr[depth / 8] |= (uint8_t)(0x80 >> (depth % 8));
-		r = walk(n->child[b], peer, family, addr, depth + 1, fn, ctx);
-		addr[depth / 8] &= (uint8_t) ~(0x80 >> (depth % 8));
-	}
-	return r;
+	if ((r = walk_at(n->child[0], family, peer, fn, ctx)) != 0)
+		return r;
+	return walk_at(n->child[1], family, peer, fn, ctx);
+}
+
+/* peer NULL: every prefix */
+static int walk_table(const struct allowedips *t, void *peer, allowedips_fn fn, void *ctx)
+{
+	int r = walk_at(t->root[0], AF_INET, peer, fn, ctx);
+
+	return r ? r : walk_at(t->root[1], AF_INET6, peer, fn, ctx);
+}
+
+int allowedips_walk(const struct allowedips *t, allowedips_fn fn, void *ctx)
+{
+	return walk_table(t, NULL, fn, ctx);
 }
 
 int allowedips_walk_peer(const struct allowedips *t, void *peer, allowedips_fn fn, void *ctx)
 {
-	uint8_t addr[16] = { 0 };
-	int r = walk(t->root4, peer, AF_INET, addr, 0, fn, ctx);
+	return peer ? walk_table(t, peer, fn, ctx) : 0;
+}
 
-	return r ? r : walk(t->root6, peer, AF_INET6, addr, 0, fn, ctx);
+size_t allowedips_count(const struct allowedips *t)
+{
+	return t->count;
 }

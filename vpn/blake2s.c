@@ -1,15 +1,24 @@
-/* blake2s.c — BLAKE2s per RFC 7693, section 3 (written from the RFC). */
+/* blake2s.c — BLAKE2s, written from RFC 7693 sections 2.1-3.3 and appendix D.
+ *
+ * The last block must be compressed with the final flag set, and only
+ * final() knows which block is last; so update() always keeps the newest
+ * 1..64 bytes in buf and compresses a full buffer only once more input
+ * arrives behind it. */
+#include <errno.h>
 #include <sodium.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "blake2s.h"
 
-static const uint32_t iv[8] = {
+/* RFC 7693 section 2.6: the SHA-256 initial values */
+static const uint32_t blake2s_iv[8] = {
 	0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
 	0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
 };
 
-static const uint8_t sigma[10][16] = {
+/* RFC 7693 section 2.7: message word schedule, one row per round */
+static const uint8_t blake2s_sigma[10][16] = {
 	{ 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15 },
 	{ 14, 10, 4, 8, 9, 15, 13, 6, 1, 12, 0, 2, 11, 7, 5, 3 },
 	{ 11, 8, 12, 0, 5, 2, 15, 13, 10, 14, 3, 6, 7, 1, 9, 4 },
@@ -22,51 +31,56 @@ static const uint8_t sigma[10][16] = {
 	{ 10, 2, 8, 4, 7, 6, 1, 5, 15, 11, 9, 14, 3, 12, 13, 0 },
 };
 
-static uint32_t rotr(uint32_t x, unsigned n)
+static inline uint32_t ror32(uint32_t x, unsigned n)
 {
 	return (x >> n) | (x << (32 - n));
 }
 
-static uint32_t load32(const uint8_t *p)
+static inline uint32_t get_le32(const uint8_t *p)
 {
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
 }
 
-#define G(a, b, c, d, x, y)                 \
-	do {                                \
-		a = a + b + (x);            \
-		d = rotr(d ^ a, 16);        \
-		c = c + d;                  \
-		b = rotr(b ^ c, 12);        \
-		a = a + b + (y);            \
-		d = rotr(d ^ a, 8);         \
-		c = c + d;                  \
-		b = rotr(b ^ c, 7);         \
-	} while (0)
+/* RFC 7693 section 3.1, with BLAKE2s's rotations (R1..R4) = (16, 12, 8, 7) */
+static inline void mix(uint32_t v[16], int a, int b, int c, int d, uint32_t x, uint32_t y)
+{
+	v[a] = v[a] + v[b] + x;
+	v[d] = ror32(v[d] ^ v[a], 16);
+	v[c] = v[c] + v[d];
+	v[b] = ror32(v[b] ^ v[c], 12);
+	v[a] = v[a] + v[b] + y;
+	v[d] = ror32(v[d] ^ v[a], 8);
+	v[c] = v[c] + v[d];
+	v[b] = ror32(v[b] ^ v[c], 7);
+}
 
-static void compress(struct blake2s *s, const uint8_t block[BLAKE2S_BLOCK])
+/* RFC 7693 section 3.2: F(h, m, t, f) */
+static void compress(struct blake2s *s, const uint8_t block[BLAKE2S_BLOCK_LEN], bool last)
 {
 	uint32_t m[16], v[16];
 
 	for (int i = 0; i < 16; i++)
-		m[i] = load32(block + 4 * i);
-	memcpy(v, s->h, sizeof(s->h));
-	memcpy(v + 8, iv, sizeof(iv));
+		m[i] = get_le32(block + 4 * i);
+	for (int i = 0; i < 8; i++) {
+		v[i] = s->h[i];
+		v[i + 8] = blake2s_iv[i];
+	}
 	v[12] ^= s->t[0];
 	v[13] ^= s->t[1];
-	v[14] ^= s->f[0];
-	v[15] ^= s->f[1];
+	if (last)
+		v[14] = ~v[14];
 	for (int r = 0; r < 10; r++) {
-		const uint8_t *z = sigma[r];
+		const uint8_t *z = blake2s_sigma[r];
 
-		G(v[0], v[4], v[8], v[12], m[z[0]], m[z[1]]);
-		G(v[1], v[5], v[9], v[13], m[z[2]], m[z[3]]);
-		G(v[2], v[6], v[10], v[14], m[z[4]], m[z[5]]);
-		G(v[3], v[7], v[11], v[15], m[z[6]], m[z[7]]);
-		G(v[0], v[5], v[10], v[15], m[z[8]], m[z[9]]);
-		G(v[1], v[6], v[11], v[12], m[z[10]], m[z[11]]);
-		G(v[2], v[7], v[8], v[13], m[z[12]], m[z[13]]);
-		G(v[3], v[4], v[9], v[14], m[z[14]], m[z[15]]);
+		mix(v, 0, 4, 8, 12, m[z[0]], m[z[1]]); /* columns */
+		mix(v, 1, 5, 9, 13, m[z[2]], m[z[3]]);
+		mix(v, 2, 6, 10, 14, m[z[4]], m[z[5]]);
+		mix(v, 3, 7, 11, 15, m[z[6]], m[z[7]]);
+		mix(v, 0, 5, 10, 15, m[z[8]], m[z[9]]); /* diagonals */
+		mix(v, 1, 6, 11, 12, m[z[10]], m[z[11]]);
+		mix(v, 2, 7, 8, 13, m[z[12]], m[z[13]]);
+		mix(v, 3, 4, 9, 14, m[z[14]], m[z[15]]);
 	}
 	for (int i = 0; i < 8; i++)
 		s->h[i] ^= v[i] ^ v[i + 8];
@@ -74,94 +88,109 @@ static void compress(struct blake2s *s, const uint8_t block[BLAKE2S_BLOCK])
 	sodium_memzero(v, sizeof(v));
 }
 
-static void count(struct blake2s *s, uint32_t n)
+/* the byte counter t is 64 bits wide, kept as two words */
+static void count_bytes(struct blake2s *s, size_t n)
 {
-	s->t[0] += n;
-	if (s->t[0] < n)
+	s->t[0] += (uint32_t)n;
+	if (s->t[0] < (uint32_t)n)
 		s->t[1]++;
 }
 
-void blake2s_init(struct blake2s *s, size_t outlen, const void *key, size_t keylen)
+int blake2s_init_key(struct blake2s *s, size_t outlen, const void *key, size_t keylen)
 {
 	memset(s, 0, sizeof(*s));
-	memcpy(s->h, iv, sizeof(iv));
-	s->h[0] ^= 0x01010000u ^ (uint32_t)(keylen << 8) ^ (uint32_t)outlen;
+	if (outlen < 1 || outlen > BLAKE2S_HASH_LEN || keylen > BLAKE2S_KEY_MAX ||
+	    (keylen && !key))
+		return -EINVAL;
+	memcpy(s->h, blake2s_iv, sizeof(s->h));
+	/* parameter block word 0: digest length, key length, fanout 1, depth 1 */
+	s->h[0] ^= 0x01010000u | (uint32_t)keylen << 8 | (uint32_t)outlen;
 	s->outlen = outlen;
-	if (keylen) {
-		uint8_t block[BLAKE2S_BLOCK] = { 0 };
-
-		memcpy(block, key, keylen);
-		blake2s_update(s, block, sizeof(block));
-		sodium_memzero(block, sizeof(block));
+	if (keylen) { /* the key, zero-padded to a full block, is the first block */
+		memcpy(s->buf, key, keylen);
+		s->buflen = BLAKE2S_BLOCK_LEN;
 	}
+	return 0;
+}
+
+int blake2s_init(struct blake2s *s, size_t outlen)
+{
+	return blake2s_init_key(s, outlen, NULL, 0);
 }
 
 void blake2s_update(struct blake2s *s, const void *in, size_t len)
 {
 	const uint8_t *p = in;
+	size_t room = BLAKE2S_BLOCK_LEN - s->buflen;
 
-	while (len) {
-		size_t take;
-
-		if (s->buflen == BLAKE2S_BLOCK) { /* a full block, and more input: not the last */
-			count(s, BLAKE2S_BLOCK);
-			compress(s, s->buf);
-			s->buflen = 0;
+	if (len == 0)
+		return;
+	if (len > room) { /* buf fills up and more follows: it is not the last block */
+		memcpy(s->buf + s->buflen, p, room);
+		count_bytes(s, BLAKE2S_BLOCK_LEN);
+		compress(s, s->buf, false);
+		s->buflen = 0;
+		p += room;
+		len -= room;
+		while (len > BLAKE2S_BLOCK_LEN) { /* whole blocks straight from the input */
+			count_bytes(s, BLAKE2S_BLOCK_LEN);
+			compress(s, p, false);
+			p += BLAKE2S_BLOCK_LEN;
+			len -= BLAKE2S_BLOCK_LEN;
 		}
-		take = BLAKE2S_BLOCK - s->buflen;
-		if (take > len)
-			take = len;
-		memcpy(s->buf + s->buflen, p, take);
-		s->buflen += take;
-		p += take;
-		len -= take;
 	}
+	memcpy(s->buf + s->buflen, p, len);
+	s->buflen += len;
 }
 
 void blake2s_final(struct blake2s *s, uint8_t *out)
 {
-	uint8_t full[BLAKE2S_HASH];
+	uint8_t digest[BLAKE2S_HASH_LEN];
 
-	count(s, (uint32_t)s->buflen);
-	s->f[0] = 0xffffffffu;
-	memset(s->buf + s->buflen, 0, BLAKE2S_BLOCK - s->buflen);
-	compress(s, s->buf);
-	for (int i = 0; i < 8; i++) {
-		full[4 * i] = (uint8_t)s->h[i];
-		full[4 * i + 1] = (uint8_t)(s->h[i] >> 8);
-		full[4 * i + 2] = (uint8_t)(s->h[i] >> 16);
-		full[4 * i + 3] = (uint8_t)(s->h[i] >> 24);
+	if (s->outlen) {
+		count_bytes(s, s->buflen);
+		memset(s->buf + s->buflen, 0, BLAKE2S_BLOCK_LEN - s->buflen);
+		compress(s, s->buf, true);
+		for (int i = 0; i < 8; i++) { /* little-endian words */
+			digest[4 * i] = (uint8_t)s->h[i];
+			digest[4 * i + 1] = (uint8_t)(s->h[i] >> 8);
+			digest[4 * i + 2] = (uint8_t)(s->h[i] >> 16);
+			digest[4 * i + 3] = (uint8_t)(s->h[i] >> 24);
+		}
+		memcpy(out, digest, s->outlen);
+		sodium_memzero(digest, sizeof(digest));
 	}
-	memcpy(out, full, s->outlen);
-	sodium_memzero(full, sizeof(full));
 	sodium_memzero(s, sizeof(*s));
 }
 
-void blake2s_hash(uint8_t out[BLAKE2S_HASH], const void *in, size_t len)
+void blake2s_hash(uint8_t out[BLAKE2S_HASH_LEN], const void *in, size_t len)
 {
 	struct blake2s s;
 
-	blake2s_init(&s, BLAKE2S_HASH, NULL, 0);
+	blake2s_init(&s, BLAKE2S_HASH_LEN);
 	blake2s_update(&s, in, len);
 	blake2s_final(&s, out);
 }
 
-void blake2s_hash2(uint8_t out[BLAKE2S_HASH], const void *a, size_t alen, const void *b,
+void blake2s_hash2(uint8_t out[BLAKE2S_HASH_LEN], const void *a, size_t alen, const void *b,
 		   size_t blen)
 {
 	struct blake2s s;
 
-	blake2s_init(&s, BLAKE2S_HASH, NULL, 0);
+	blake2s_init(&s, BLAKE2S_HASH_LEN);
 	blake2s_update(&s, a, alen);
 	blake2s_update(&s, b, blen);
 	blake2s_final(&s, out);
 }
 
-void blake2s_mac16(uint8_t out[16], const uint8_t key[32], const void *in, size_t len)
+int blake2s_mac16(uint8_t out[BLAKE2S_MAC_LEN], const void *key, size_t keylen, const void *in,
+		  size_t len)
 {
 	struct blake2s s;
+	int r = blake2s_init_key(&s, BLAKE2S_MAC_LEN, key, keylen);
 
-	blake2s_init(&s, 16, key, 32);
-	blake2s_update(&s, in, len);
+	if (r == 0)
+		blake2s_update(&s, in, len);
 	blake2s_final(&s, out);
+	return r;
 }

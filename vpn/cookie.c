@@ -29,14 +29,11 @@ void cookie_maker_init(struct cookie_maker *m, const uint8_t remote_pub[32])
 	label_key(m->cookie_key, label_cookie, remote_pub);
 }
 
+/* keys here are 32 (mac1 key, secret) or 16 (cookie) bytes, so this cannot fail */
 static void mac16(uint8_t out[16], const uint8_t *key, size_t keylen, const uint8_t *in,
 		  size_t len)
 {
-	struct blake2s s;
-
-	blake2s_init(&s, 16, key, keylen);
-	blake2s_update(&s, in, len);
-	blake2s_final(&s, out);
+	blake2s_mac16(out, key, keylen, in, len);
 }
 
 /* cookie = MAC(R, src ip || src port), R regenerated every 120 s */

@@ -47,7 +47,7 @@ static void mix_hash(uint8_t h[32], const void *data, size_t len)
 /* C = KDF1(C, in) */
 static void mix_ck(uint8_t ck[32], const void *in, size_t len)
 {
-	kdf(ck, NULL, NULL, ck, 32, in, len);
+	kdf_derive1(ck, ck, 32, in, len);
 }
 
 /* (C, k) = KDF2(C, DH(priv, pub)); -EINVAL on an all-zero result */
@@ -57,7 +57,7 @@ static int mix_dh(uint8_t ck[32], uint8_t key[32], const uint8_t priv[32], const
 	int r = crypto_scalarmult(dh, priv, pub) == 0 ? 0 : -EINVAL;
 
 	if (r == 0)
-		kdf(ck, key, NULL, ck, 32, dh, sizeof(dh));
+		kdf_derive2(ck, key, ck, 32, dh, sizeof(dh));
 	sodium_memzero(dh, sizeof(dh));
 	return r;
 }
@@ -144,7 +144,7 @@ void noise_peer_free(struct noise_peer *p)
 
 void noise_set_mac1(uint8_t *msg, size_t off, const uint8_t key[NOISE_KEY])
 {
-	blake2s_mac16(msg + off, key, msg, off);
+	blake2s_mac16(msg + off, key, NOISE_KEY, msg, off);
 	memset(msg + off + 16, 0, 16); /* mac2: set by the cookie module when it has one */
 }
 
@@ -153,7 +153,7 @@ bool noise_mac1_ok(const uint8_t *msg, size_t off, const uint8_t key[NOISE_KEY])
 	uint8_t mac[16];
 	bool ok;
 
-	blake2s_mac16(mac, key, msg, off);
+	blake2s_mac16(mac, key, NOISE_KEY, msg, off);
 	ok = sodium_memcmp(mac, msg + off, 16) == 0;
 	sodium_memzero(mac, sizeof(mac));
 	return ok;
@@ -190,8 +190,9 @@ int noise_create_initiation(const struct noise_local *l, struct noise_peer *p,
 		goto out;
 	seal(out + I_STATIC, l->pub, 32, key, p->hash);
 	mix_hash(p->hash, out + I_STATIC, 48);
-	kdf(p->ck, key, NULL, p->ck, 32, p->ss, 32); /* ss, precomputed */
-	tai64n_now(ts);
+	kdf_derive2(p->ck, key, p->ck, 32, p->ss, 32); /* ss, precomputed */
+	if ((r = tai64n_now(ts)) < 0)
+		goto out;
 	seal(out + I_TS, ts, TAI64N_LEN, key, p->hash);
 	mix_hash(p->hash, out + I_TS, 28);
 	noise_set_mac1(out, NOISE_MAC1_OFF_INITIATION, p->remote_mac1_key);
@@ -227,12 +228,12 @@ int noise_consume_initiation(const struct noise_local *l, const uint8_t in[NOISE
 	r = -ENOKEY;
 	if (!(p = lookup(ctx, s_pub)))
 		goto out;
-	kdf(ck, key, NULL, ck, 32, p->ss, 32);
+	kdf_derive2(ck, key, ck, 32, p->ss, 32);
 	if ((r = open_(ts, in + I_TS, 28, key, h)) < 0)
 		goto out;
 	mix_hash(h, in + I_TS, 28);
 	r = -EALREADY; /* a replayed (or not newer) initiation */
-	if (!tai64n_after(ts, p->last_timestamp))
+	if (tai64n_compare(ts, p->last_timestamp) <= 0)
 		goto out;
 	memcpy(p->last_timestamp, ts, TAI64N_LEN);
 	commit(p, e, ck, h, get32(in + I_SENDER), NOISE_CONSUMED_INITIATION);
@@ -258,7 +259,7 @@ static int response_chain(uint8_t ck[32], uint8_t h[32], uint8_t key[32], const 
 	mix_hash(h, e_pub, 32);
 	mix_ck(ck, dh_ee, 32);
 	mix_ck(ck, dh_se, 32);
-	kdf(ck, tau, key, ck, 32, psk, 32);
+	kdf_derive3(ck, tau, key, ck, 32, psk, 32);
 	mix_hash(h, tau, 32);
 	sodium_memzero(tau, sizeof(tau));
 	return 0;
@@ -339,7 +340,7 @@ int noise_derive_keypair(struct noise_peer *p, struct noise_keypair *kp)
 
 	if (p->state != NOISE_CREATED_RESPONSE && p->state != NOISE_CONSUMED_RESPONSE)
 		return -EINVAL;
-	kdf(t1, t2, NULL, p->ck, 32, NULL, 0);
+	kdf_derive2(t1, t2, p->ck, 32, NULL, 0);
 	kp->initiator = p->state == NOISE_CONSUMED_RESPONSE;
 	memcpy(kp->send, kp->initiator ? t1 : t2, 32);
 	memcpy(kp->recv, kp->initiator ? t2 : t1, 32);

@@ -83,7 +83,7 @@ long packet_open(const struct noise_keypair *kp, struct replay *r, const uint8_t
 						      len - PACKET_HEADER, NULL, 0, nonce,
 						      kp->recv) != 0)
 		return -EBADMSG;
-	if (!replay_validate(r, counter))
+	if (!replay_check_and_update(r, counter))
 		return -EALREADY;
 	if (plen == 0)
 		return 0; /* keepalive */

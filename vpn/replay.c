@@ -1,38 +1,39 @@
-/* replay.c — sliding replay window over a ring of 64-bit words (RFC 6479):
- * moving forward clears only the words that fall out, so each packet costs
- * O(1) however far the counter jumps. */
+/* replay.c — RFC 6479 sliding window over a ring of 64-bit words. */
 #include <string.h>
 
 #include "replay.h"
-
-#define WORDS (REPLAY_BITS_TOTAL / 64)
 
 void replay_init(struct replay *r)
 {
 	memset(r, 0, sizeof(*r));
 }
 
-bool replay_validate(struct replay *r, uint64_t n)
+/* n becomes the highest counter: clear the words after the old highest one,
+ * up to and including n's, since they still hold bits from REPLAY_BITS ago. */
+static void slide(struct replay *r, uint64_t n)
 {
-	uint64_t index, cur, top, bit;
+	uint64_t old = r->next ? (r->next - 1) / 64 : 0, now = n / 64;
+	uint64_t stale = now - old < REPLAY_WORDS ? now - old : REPLAY_WORDS;
 
-	if (r->counter >= REJECT_AFTER_MESSAGES + 1 || n >= REJECT_AFTER_MESSAGES)
+	for (uint64_t i = 1; i <= stale; i++)
+		r->ring[(old + i) % REPLAY_WORDS] = 0;
+	r->next = n + 1;
+}
+
+bool replay_check_and_update(struct replay *r, uint64_t n)
+{
+	uint64_t *word, bit;
+
+	if (n >= REJECT_AFTER_MESSAGES)
 		return false;
-	n++; /* stored as newest + 1, so that 0 means "nothing seen yet" */
-	if (REPLAY_WINDOW + n < r->counter)
-		return false; /* too old */
-	index = n >> 6;
-	if (n > r->counter) {
-		cur = r->counter >> 6;
-		top = index - cur < WORDS ? index - cur : WORDS;
-		for (uint64_t i = 1; i <= top; i++)
-			r->ring[(cur + i) & (WORDS - 1)] = 0;
-		r->counter = n;
-	}
-	index &= WORDS - 1;
-	bit = 1ULL << (n & 63);
-	if (r->ring[index] & bit)
-		return false; /* seen */
-	r->ring[index] |= bit;
+	if (n + REPLAY_WINDOW + 1 < r->next) /* n < highest - REPLAY_WINDOW; no overflow */
+		return false;
+	if (n >= r->next)
+		slide(r, n);
+	word = &r->ring[(n / 64) % REPLAY_WORDS];
+	bit = UINT64_C(1) << (n % 64);
+	if (*word & bit)
+		return false;
+	*word |= bit;
 	return true;
 }
