@@ -1,6 +1,6 @@
 # policyd — top-level build.
 #
-#   make            build build/policyctl (and the libraries)
+#   make            build build/policyctl, build/policyd-vpn (and the libraries)
 #   make check      install missing packages, build with ASan+UBSan, run every test
 #   make demo       install missing packages, build, run the lab demo in netns
 #   make fuzz       build the libFuzzer targets (clang) into build/fuzz/
@@ -18,7 +18,7 @@ CPPFLAGS += -D_GNU_SOURCE -Irules -Ivpn -Ipolicyd
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \
             -Wmissing-prototypes -fno-strict-aliasing -fstack-protector-strong
-LDLIBS   += -lnftnl -lmnl -lsodium -lcjson
+LDLIBS   += -lnftnl -lmnl -lsodium -lcjson -lpthread
 
 SAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
             -fno-sanitize-recover=undefined
@@ -35,7 +35,7 @@ obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 LIBRULES  := $(B)/librules.a
 LIBVPN    := $(B)/libvpn.a
 LIBCOMMON := $(B)/libcommon.a
-PROGS     := $(B)/policyctl
+PROGS     := $(B)/policyctl $(B)/policyd-vpn
 UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/unit/%,$(UNIT_SRC))
 
 .PHONY: all deps check demo fuzz install clean san unit bench
@@ -62,6 +62,9 @@ $(B)/tests/unit/%: tests/unit/%.c $(LIBRULES) $(LIBVPN) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) -Wno-missing-prototypes -MMD -MP -MF $@.d -o $@ $(filter %.c %.a,$^) $(LDLIBS) -lcmocka
 
+$(B)/policyd-vpn: $(call obj,vpn/main.c) $(LIBVPN) $(LIBCOMMON)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 unit: $(UNIT_BINS)
 
 bench: $(B)/bench/incr
@@ -74,7 +77,8 @@ $(B)/bench/incr: bench/incr.c $(LIBRULES) $(LIBCOMMON)
 DEB_PKGS = gcc make libc6-dev pkg-config libnftnl-dev libmnl-dev libsodium-dev \
            libcjson-dev libcmocka-dev nftables nmap iperf3 iproute2 python3 \
            python3-jsonschema openssh-server openssh-client wireguard-go \
-           wireguard-tools clang libclang-rt-14-dev procps psmisc time tcpdump
+           wireguard-tools clang libclang-rt-14-dev procps psmisc time tcpdump \
+           iputils-ping
 deps:
 	@missing=""; for p in $(DEB_PKGS); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' \
@@ -89,7 +93,7 @@ deps:
 # ---- sanitizer build and tests -------------------------------------------------
 san:
 	$(MAKE) B=build/san CFLAGS="$(SAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" \
-	  build/san/policyctl unit
+	  build/san/policyctl build/san/policyd-vpn unit
 
 check: deps
 	$(MAKE) san
@@ -115,6 +119,7 @@ fuzz:
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(DATADIR)
 	install -m 0755 $(B)/policyctl $(DESTDIR)$(SBINDIR)/policyctl
+	install -m 0755 $(B)/policyd-vpn $(DESTDIR)$(SBINDIR)/policyd-vpn
 	install -m 0644 schemas/policy.schema.json $(DESTDIR)$(DATADIR)/policy.schema.json
 
 clean:

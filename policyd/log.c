@@ -14,7 +14,7 @@ void log_init(const char *progname, enum log_level level)
 	threshold = level;
 }
 
-static void vlog(enum log_level level, const char *fmt, va_list ap)
+void log_vmsg(enum log_level level, const char *fmt, va_list ap)
 {
 	static const char *const names[] = { "error", "warning", "info", "debug" };
 
@@ -30,7 +30,7 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vlog(level, fmt, ap);
+	log_vmsg(level, fmt, ap);
 	va_end(ap);
 }
 
@@ -39,7 +39,7 @@ void fatal(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vlog(LOG_LVL_ERROR, fmt, ap);
+	log_vmsg(LOG_LVL_ERROR, fmt, ap);
 	va_end(ap);
 	exit(2);
 }

@@ -1,15 +1,26 @@
 /* keypairs.c — previous/current/next keypair slots. */
 #include <errno.h>
 #include <sodium.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include "keypairs.h"
 #include "timers.h"
 
+void keypair_get(struct keypair *kp)
+{
+	atomic_fetch_add_explicit(&kp->refs, 1, memory_order_relaxed);
+}
+
+void keypair_put(struct keypair *kp)
+{
+	if (kp && atomic_fetch_sub_explicit(&kp->refs, 1, memory_order_acq_rel) == 1)
+		sodium_free(kp); /* wipes */
+}
+
 static void drop(struct keypair **kp)
 {
-	if (*kp)
-		sodium_free(*kp); /* wipes */
+	keypair_put(*kp);
 	*kp = NULL;
 }
 
@@ -22,6 +33,7 @@ int keypairs_add(struct keypairs *ks, const struct noise_keypair *nk, double now
 	memset(kp, 0, sizeof(*kp));
 	kp->k = *nk;
 	kp->birth = now;
+	atomic_init(&kp->refs, 1);
 	replay_init(&kp->replay);
 	if (nk->initiator) {
 		if (ks->next) { /* an unconfirmed session becomes the fallback */

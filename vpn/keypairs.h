@@ -4,6 +4,7 @@
 #ifndef VPN_KEYPAIRS_H
 #define VPN_KEYPAIRS_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -14,6 +15,7 @@
 
 struct keypair {
 	struct noise_keypair k;
+	_Atomic int refs;              /* one per slot holding it, one per user */
 	double birth;
 	uint64_t send_counter;
 	struct replay replay;
@@ -38,5 +40,10 @@ bool keypairs_rekey_on_send(const struct keypairs *ks, double now);
 /* Should receiving now start one? (initiator, key older than 165 s) */
 bool keypairs_rekey_on_receive(const struct keypairs *ks, double now);
 void keypairs_clear(struct keypairs *ks);
+/* A keypair outlives its slot while a sending or receiving thread still uses
+ * it: take a reference under the peer's lock, drop it when done. The last
+ * put wipes and frees it. */
+void keypair_get(struct keypair *kp);
+void keypair_put(struct keypair *kp);
 
 #endif

@@ -127,13 +127,26 @@ struct noise_peer *noise_peer_new(const struct noise_local *l, const uint8_t pub
 	memcpy(p->remote_pub, pub, NOISE_KEY);
 	if (psk)
 		memcpy(p->psk, psk, NOISE_KEY);
-	if (crypto_scalarmult(p->ss, l->priv, pub) != 0) {
+	mac1_key(p->remote_mac1_key, pub);
+	if (l && noise_peer_set_local(p, l) < 0) {
 		sodium_free(p);
 		errno = EINVAL;
 		return NULL;
 	}
-	mac1_key(p->remote_mac1_key, pub);
 	return p;
+}
+
+int noise_peer_set_local(struct noise_peer *p, const struct noise_local *l)
+{
+	/* a new identity ends whatever handshake was in flight */
+	sodium_memzero(p->e_priv, sizeof(p->e_priv));
+	sodium_memzero(p->hash, sizeof(p->hash));
+	sodium_memzero(p->ck, sizeof(p->ck));
+	p->state = NOISE_ZEROED;
+	if (l && crypto_scalarmult(p->ss, l->priv, p->remote_pub) == 0)
+		return 0;
+	sodium_memzero(p->ss, sizeof(p->ss)); /* no identity, or a low-order key */
+	return -EINVAL;
 }
 
 void noise_peer_free(struct noise_peer *p)
@@ -179,6 +192,8 @@ int noise_create_initiation(const struct noise_local *l, struct noise_peer *p,
 	int r;
 
 	memset(out, 0, NOISE_INITIATION_LEN);
+	if (sodium_is_zero(p->ss, NOISE_KEY))
+		return -EINVAL; /* no usable static DH with this peer */
 	put32(out, NOISE_MSG_INITIATION);
 	put32(out + I_SENDER, local_index);
 	handshake_init(p->ck, p->hash, p->remote_pub);
@@ -226,7 +241,7 @@ int noise_consume_initiation(const struct noise_local *l, const uint8_t in[NOISE
 		goto out;
 	mix_hash(h, in + I_STATIC, 48);
 	r = -ENOKEY;
-	if (!(p = lookup(ctx, s_pub)))
+	if (!(p = lookup(ctx, s_pub)) || sodium_is_zero(p->ss, NOISE_KEY))
 		goto out;
 	kdf_derive2(ck, key, ck, 32, p->ss, 32);
 	if ((r = open_(ts, in + I_TS, 28, key, h)) < 0)

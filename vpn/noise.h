@@ -56,9 +56,14 @@ struct noise_keypair {
 /* Allocated with sodium_malloc (guarded, locked); free with noise_*_free. */
 struct noise_local *noise_local_new(const uint8_t priv[NOISE_KEY]);
 void noise_local_free(struct noise_local *l);
-/* -EINVAL if the peer's key makes the static DH all-zero (low order point). */
+/* NULL with errno EINVAL if the peer's key makes the static DH all-zero (a
+ * low-order point). l may be NULL: the device has no identity yet. */
 struct noise_peer *noise_peer_new(const struct noise_local *l, const uint8_t pub[NOISE_KEY],
 				  const uint8_t *psk);
+/* Recompute the static DH for a new identity l (or none); the handshake in
+ * flight is dropped. -EINVAL (handshakes impossible) if l is NULL or the
+ * result is all-zero. */
+int noise_peer_set_local(struct noise_peer *p, const struct noise_local *l);
 void noise_peer_free(struct noise_peer *p);
 
 /* Initiator: write a 148-byte initiation (mac2 zero; see noise_set_mac2). */

@@ -89,6 +89,6 @@ long packet_open(const struct noise_keypair *kp, struct replay *r, const uint8_t
 		return 0; /* keepalive */
 	ilen = inner_len(out, plen);
 	if (ilen == 0)
-		return -EBADMSG;
+		return -EPROTO;
 	return (long)ilen;
 }

@@ -24,8 +24,9 @@ size_t packet_seal(const struct noise_keypair *kp, uint64_t counter, const uint8
 int packet_receiver(const uint8_t *in, size_t len, uint32_t *index);
 /* Authenticate, check the replay window, decrypt into out and trim padding
  * by the inner IPv4/IPv6 length. Returns the inner length (0: a keepalive),
- * or -EBADMSG (forged, or malformed inner header), -EALREADY (replayed or
- * too old), -EINVAL (too short, not type 4). out needs len - 32 bytes. */
+ * or -EBADMSG (forged), -EPROTO (authentic, but not a well-formed IP packet),
+ * -EALREADY (replayed or too old), -EINVAL (too short, not type 4). out
+ * needs len - 32 bytes and may be in + PACKET_HEADER (in place). */
 long packet_open(const struct noise_keypair *kp, struct replay *r, const uint8_t *in, size_t len,
 		 uint8_t *out);
 

@@ -96,7 +96,7 @@ static void test_forged_and_replayed(void **state)
 	/* inner garbage that authenticates is still dropped */
 	memset(ip, 0xff, sizeof(ip));
 	w = packet_seal(&a, 6, ip, 64, 1420, wire);
-	assert_int_equal(packet_open(&b, &r, wire, w, out), -EBADMSG);
+	assert_int_equal(packet_open(&b, &r, wire, w, out), -EPROTO);
 }
 
 int main(void)

@@ -1,0 +1,315 @@
+/* send.c — the way out: TUN packets routed by allowed IPs, staged while a
+ * handshake is in flight, encrypted and sent in batches (kernel send.c). */
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "allowedips.h"
+#include "device.h"
+#include "index.h"
+#include "packet.h"
+
+/* The address to hand sendto() for an endpoint, given the socket's family. */
+static socklen_t wire_addr(const struct device *dev, const struct sockaddr_storage *ep,
+			   struct sockaddr_storage *to)
+{
+	if (ep->ss_family == AF_INET && dev->sock_family == AF_INET6) {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)ep;
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)to;
+
+		memset(s6, 0, sizeof(*s6));
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = s4->sin_port;
+		s6->sin6_addr.s6_addr[10] = s6->sin6_addr.s6_addr[11] = 0xff;
+		memcpy(&s6->sin6_addr.s6_addr[12], &s4->sin_addr, 4);
+		return sizeof(*s6);
+	}
+	if (ep->ss_family != dev->sock_family)
+		return 0; /* an IPv6 endpoint on a host without IPv6 */
+	memcpy(to, ep, sizeof(*to));
+	return ep->ss_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
+}
+
+void send_to_addr(struct device *dev, const uint8_t *buf, size_t len,
+		  const struct sockaddr_storage *to)
+{
+	struct sockaddr_storage w;
+	socklen_t wlen = wire_addr(dev, to, &w);
+
+	if (!wlen || sendto(dev->sock, buf, len, 0, (struct sockaddr *)&w, wlen) < 0)
+		device_count(dev, DROP_UDP_SEND);
+}
+
+/* One datagram to the peer's endpoint; the peer's lock is held. */
+void send_to_peer(struct peer *p, const uint8_t *buf, size_t len)
+{
+	struct sockaddr_storage to;
+	socklen_t tolen;
+
+	if (!p->endpoint.ss_family) {
+		device_count(p->dev, DROP_NO_ENDPOINT);
+		return;
+	}
+	if (!(tolen = wire_addr(p->dev, &p->endpoint, &to)) ||
+	    sendto(p->dev->sock, buf, len, 0, (struct sockaddr *)&to, tolen) < 0) {
+		device_count(p->dev, DROP_UDP_SEND);
+		return;
+	}
+	atomic_fetch_add_explicit(&p->tx_bytes, len, memory_order_relaxed);
+}
+
+/* A new handshake, unless one went out less than REKEY_TIMEOUT ago (kernel
+ * send.c). Peer lock held. A fresh attempt (not a timer's retry) resets the
+ * retry count, so the 90 s give-up only runs once nothing wants to be sent. */
+void send_initiation(struct peer *p, bool retry, double now)
+{
+	struct device *dev = p->dev;
+	uint8_t msg[NOISE_INITIATION_LEN];
+	uint32_t index;
+
+	if (!retry)
+		p->timers.handshake_attempts = 0;
+	if (p->last_initiation_sent && now - p->last_initiation_sent < REKEY_TIMEOUT)
+		return;
+	if (!dev->local || !p->endpoint.ss_family) {
+		device_count(dev, dev->local ? DROP_NO_ENDPOINT : DROP_NO_KEY);
+		return;
+	}
+	pthread_mutex_lock(&dev->index_lock);
+	index_table_del(dev->index, p->hs_index, p);
+	index = index_table_add(dev->index, p);
+	pthread_mutex_unlock(&dev->index_lock);
+	p->hs_index = index;
+	if (!index || noise_create_initiation(dev->local, p->noise, index, msg) < 0)
+		return;
+	cookie_add_macs(&p->cookie, msg, sizeof(msg), now);
+	p->last_initiation_sent = now;
+	timers_any_authenticated_packet_traversal(&p->timers, now);
+	timers_any_authenticated_packet_sent(&p->timers);
+	send_to_peer(p, msg, sizeof(msg));
+	timers_handshake_initiated(&p->timers, now);
+	sodium_memzero(msg, sizeof(msg));
+}
+
+/* After sending under the current keypair: time for a new one? */
+static void keep_key_fresh(struct peer *p, double now)
+{
+	if (keypairs_rekey_on_send(&p->keys, now))
+		send_initiation(p, false, now);
+}
+
+void send_stage(struct peer *p, const uint8_t *pkt, size_t len)
+{
+	struct staged *s = &p->staged;
+	uint8_t *copy;
+
+	if (s->n == DEVICE_MAX_STAGED) { /* the kernel drops the oldest */
+		free(s->pkt[0]);
+		memmove(s->pkt, s->pkt + 1, (DEVICE_MAX_STAGED - 1) * sizeof(*s->pkt));
+		memmove(s->len, s->len + 1, (DEVICE_MAX_STAGED - 1) * sizeof(*s->len));
+		s->n--;
+		device_count(p->dev, DROP_STAGED_OVERFLOW);
+	}
+	if (!(copy = malloc(len ? len : 1)))
+		return;
+	memcpy(copy, pkt, len);
+	s->pkt[s->n] = copy;
+	s->len[s->n++] = (uint16_t)len;
+}
+
+void send_purge_staged(struct peer *p)
+{
+	for (unsigned i = 0; i < p->staged.n; i++)
+		free(p->staged.pkt[i]);
+	p->staged.n = 0;
+}
+
+/* Encrypt one packet (len 0: a keepalive) under kp and send it. Peer lock held. */
+static void seal_and_send(struct peer *p, struct keypair *kp, const uint8_t *pkt, size_t len,
+			  double now)
+{
+	uint8_t *out = malloc(PACKET_OVERHEAD + len + 16);
+
+	if (!out)
+		return;
+	send_to_peer(p, out, packet_seal(&kp->k, kp->send_counter++, pkt, len,
+					 atomic_load(&p->dev->mtu), out));
+	free(out);
+	timers_any_authenticated_packet_traversal(&p->timers, now);
+	timers_any_authenticated_packet_sent(&p->timers);
+	if (len)
+		timers_data_sent(&p->timers, now);
+}
+
+/* Send what waited for a session, or start one. Peer lock held. */
+void send_staged(struct peer *p, double now)
+{
+	struct keypair *kp = keypairs_for_send(&p->keys, now);
+
+	if (!kp) {
+		send_initiation(p, false, now);
+		return;
+	}
+	for (unsigned i = 0; i < p->staged.n; i++)
+		seal_and_send(p, kp, p->staged.pkt[i], p->staged.len[i], now);
+	send_purge_staged(p);
+	keep_key_fresh(p, now);
+}
+
+void send_keepalive(struct peer *p, double now)
+{
+	if (!p->staged.n)
+		send_stage(p, NULL, 0);
+	send_staged(p, now);
+}
+
+/* ---- the tx thread ------------------------------------------------------------- */
+
+struct txbatch {
+	uint8_t *buf[DEVICE_BATCH];
+	size_t len[DEVICE_BATCH];
+	struct mmsghdr msg[DEVICE_BATCH];
+	struct iovec iov[DEVICE_BATCH];
+	struct sockaddr_storage to[DEVICE_BATCH];
+	socklen_t tolen[DEVICE_BATCH];
+	uint64_t counter[DEVICE_BATCH];
+	struct keypair *kp[DEVICE_BATCH];
+	struct peer *peer[DEVICE_BATCH];
+	unsigned n;
+};
+
+static struct peer *route(struct device *dev, const uint8_t *pkt, size_t len)
+{
+	if (len >= 20 && pkt[0] >> 4 == 4)
+		return allowedips_lookup(dev->aips, AF_INET, pkt + 16);
+	if (len >= 40 && pkt[0] >> 4 == 6)
+		return allowedips_lookup(dev->aips, AF_INET6, pkt + 24);
+	return NULL;
+}
+
+/* Decide, under the peer's lock, what happens to packet i: reserve a counter
+ * under the current keypair, or stage it and start a handshake. */
+static bool claim(struct txbatch *b, unsigned i, struct peer *p, double now)
+{
+	uint8_t *pkt = b->buf[i] + PACKET_HEADER;
+	struct keypair *kp;
+	bool go = false;
+
+	pthread_mutex_lock(&p->lock);
+	kp = keypairs_for_send(&p->keys, now);
+	if (!kp || p->staged.n) { /* keep order behind what is already waiting */
+		send_stage(p, pkt, b->len[i]);
+		if (kp)
+			send_staged(p, now);
+		else
+			send_initiation(p, false, now);
+	} else if (!(b->tolen[i] = wire_addr(p->dev, &p->endpoint, &b->to[i]))) {
+		device_count(p->dev, DROP_NO_ENDPOINT);
+	} else {
+		/* the counter is taken here; sealing happens outside the lock */
+		keypair_get(kp);
+		b->kp[i] = kp;
+		b->counter[i] = kp->send_counter++;
+		timers_any_authenticated_packet_traversal(&p->timers, now);
+		timers_any_authenticated_packet_sent(&p->timers);
+		timers_data_sent(&p->timers, now);
+		keep_key_fresh(p, now);
+		go = true;
+	}
+	pthread_mutex_unlock(&p->lock);
+	return go;
+}
+
+static void tx_batch(struct device *dev, struct txbatch *b, size_t *lens, unsigned n)
+{
+	struct mmsghdr *out = b->msg;
+	unsigned m = 0, mtu = atomic_load(&dev->mtu);
+	double now = device_now();
+
+	pthread_rwlock_rdlock(&dev->cfg);
+	for (unsigned i = 0; i < n; i++) {
+		uint8_t *pkt = b->buf[i] + PACKET_HEADER;
+		struct peer *p = route(dev, pkt, lens[i]);
+
+		b->len[i] = lens[i];
+		b->kp[i] = NULL;
+		if (!p) {
+			device_count(dev, DROP_NO_ROUTE);
+			continue;
+		}
+		if (!claim(b, i, p, now))
+			continue;
+		b->len[i] = packet_seal(&b->kp[i]->k, b->counter[i], pkt, lens[i], mtu, b->buf[i]);
+		b->peer[m] = p;
+		b->iov[m] = (struct iovec){ b->buf[i], b->len[i] };
+		out[m].msg_hdr = (struct msghdr){ .msg_name = &b->to[i], .msg_namelen = b->tolen[i],
+						  .msg_iov = &b->iov[m], .msg_iovlen = 1 };
+		keypair_put(b->kp[i]);
+		m++;
+	}
+	for (unsigned sent = 0; sent < m;) {
+		int r = sendmmsg(dev->sock, out + sent, m - sent, 0);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && (errno == EAGAIN || errno == ENOBUFS)) {
+			struct pollfd pfd = { dev->sock, POLLOUT, 0 };
+
+			(void)poll(&pfd, 1, 10);
+			continue;
+		}
+		if (r <= 0) { /* skip the datagram the kernel refused */
+			device_count(dev, DROP_UDP_SEND);
+			sent++;
+			continue;
+		}
+		for (int k = 0; k < r; k++)
+			atomic_fetch_add_explicit(&b->peer[sent + (unsigned)k]->tx_bytes,
+						  out[sent + (unsigned)k].msg_hdr.msg_iov->iov_len,
+						  memory_order_relaxed);
+		sent += (unsigned)r;
+	}
+	pthread_rwlock_unlock(&dev->cfg);
+}
+
+void *send_thread(void *arg)
+{
+	struct device *dev = arg;
+	struct txbatch *b = calloc(1, sizeof(*b));
+	size_t lens[DEVICE_BATCH];
+
+	for (unsigned i = 0; b && i < DEVICE_BATCH; i++)
+		if (!(b->buf[i] = malloc(DEVICE_BUF)))
+			goto out;
+	while (b && !atomic_load(&dev->stop)) {
+		unsigned n = 0;
+
+		while (n < DEVICE_BATCH) {
+			ssize_t r = read(dev->tun, b->buf[n] + PACKET_HEADER,
+					 DEVICE_BUF - PACKET_OVERHEAD - 16);
+
+			if (r <= 0)
+				break;
+			lens[n++] = (size_t)r;
+		}
+		if (n) {
+			tx_batch(dev, b, lens, n);
+			continue;
+		}
+		struct pollfd pfd[2] = { { dev->tun, POLLIN, 0 }, { dev->wake_tx, POLLIN, 0 } };
+		eventfd_t v;
+
+		if (poll(pfd, 2, -1) > 0 && pfd[1].revents)
+			(void)eventfd_read(dev->wake_tx, &v);
+	}
+out:
+	for (unsigned i = 0; b && i < DEVICE_BATCH; i++)
+		free(b->buf[i]);
+	free(b);
+	return NULL;
+}
