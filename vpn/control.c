@@ -44,10 +44,8 @@ void timers_run_peer(struct peer *p, double now)
 	pthread_mutex_unlock(&p->lock);
 }
 
-static void run_timers(struct device *dev)
+void device_run_timers(struct device *dev, double now)
 {
-	double now = device_now();
-
 	pthread_rwlock_rdlock(&dev->cfg);
 	for (size_t i = 0; i < dev->npeers; i++)
 		timers_run_peer(dev->peers[i], now);
@@ -181,7 +179,7 @@ int device_run(struct device *dev, int listen_fd)
 				}
 			}
 		}
-		run_timers(dev);
+		device_run_timers(dev, device_now());
 		now = device_now();
 		if (now - last_mtu >= 1.0) {
 			device_refresh_mtu(dev);

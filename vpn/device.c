@@ -170,19 +170,14 @@ static int socket_rebind(struct device *dev, uint16_t port)
 
 /* ---- device ------------------------------------------------------------------ */
 
-int device_new(const char *ifname, void (*log)(int, const char *, ...), struct device **out)
+static int device_alloc(struct device **out)
 {
 	struct device *dev;
 	pthread_rwlockattr_t attr;
-	int r = -ENOMEM;
 
-	if (!ifname[0] || strlen(ifname) >= IFNAMSIZ || strchr(ifname, '/'))
-		return -EINVAL;
 	if (!(dev = calloc(1, sizeof(*dev))))
 		return -ENOMEM;
-	snprintf(dev->ifname, sizeof(dev->ifname), "%s", ifname);
 	dev->tun = dev->sock = dev->wake_tx = dev->wake_rx = dev->wake_ctl = -1;
-	dev->log = log;
 	pthread_rwlockattr_init(&attr);
 	pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
 	pthread_rwlock_init(&dev->cfg, &attr);
@@ -190,11 +185,47 @@ int device_new(const char *ifname, void (*log)(int, const char *, ...), struct d
 	pthread_mutex_init(&dev->index_lock, NULL);
 	pthread_mutex_init(&dev->hs_lock, NULL);
 	pthread_cond_init(&dev->hs_cond, NULL);
+	atomic_init(&dev->mtu, DEVICE_MTU_DEFAULT);
 	*out = dev;
 	if (!(dev->aips = allowedips_new()) || !(dev->index = index_table_new()) ||
 	    !(dev->ratelimit = ratelimit_new()) ||
-	    !(dev->hs_queue = calloc(DEVICE_HS_QUEUE, sizeof(*dev->hs_queue))))
-		goto fail;
+	    !(dev->hs_queue = calloc(DEVICE_HS_QUEUE, sizeof(*dev->hs_queue)))) {
+		device_free(dev);
+		*out = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int device_new_detached(void (*xmit)(void *, const uint8_t *, size_t,
+				     const struct sockaddr_storage *),
+			void (*deliver)(void *, const uint8_t *, size_t), void *ctx,
+			struct device **out)
+{
+	int r = device_alloc(out);
+
+	if (r == 0) {
+		snprintf((*out)->ifname, sizeof((*out)->ifname), "detached");
+		(*out)->sock_family = AF_INET6;
+		(*out)->xmit = xmit;
+		(*out)->deliver = deliver;
+		(*out)->hook_ctx = ctx;
+	}
+	return r;
+}
+
+int device_new(const char *ifname, void (*log)(int, const char *, ...), struct device **out)
+{
+	struct device *dev;
+	int r;
+
+	if (!ifname[0] || strlen(ifname) >= IFNAMSIZ || strchr(ifname, '/'))
+		return -EINVAL;
+	if ((r = device_alloc(out)) < 0)
+		return r;
+	dev = *out;
+	snprintf(dev->ifname, sizeof(dev->ifname), "%s", ifname);
+	dev->log = log;
 	if ((dev->wake_tx = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0 ||
 	    (dev->wake_rx = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0 ||
 	    (dev->wake_ctl = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) {
@@ -491,10 +522,14 @@ int device_apply(struct device *dev, const struct uapi_set *s)
 	pthread_rwlock_wrlock(&dev->cfg);
 	if (s->has_fwmark) {
 		dev->fwmark = s->fwmark;
-		(void)setsockopt(dev->sock, SOL_SOCKET, SO_MARK, &dev->fwmark, sizeof(dev->fwmark));
+		if (dev->sock >= 0)
+			(void)setsockopt(dev->sock, SOL_SOCKET, SO_MARK, &dev->fwmark,
+					 sizeof(dev->fwmark));
 	}
-	if (s->has_listen_port && (s->listen_port != dev->listen_port || !s->listen_port) &&
-	    (r = socket_rebind(dev, s->listen_port)) < 0)
+	if (s->has_listen_port && dev->sock < 0)
+		dev->listen_port = s->listen_port;
+	else if (s->has_listen_port && (s->listen_port != dev->listen_port || !s->listen_port) &&
+		 (r = socket_rebind(dev, s->listen_port)) < 0)
 		goto out; /* first, so a port in use changes nothing */
 	if (s->has_private_key && (r = set_private_key(dev, s->private_key)) < 0)
 		goto out;
@@ -624,5 +659,7 @@ int device_dump_stats(struct device *dev, int fd)
 /* Refresh the MTU now and then: `ip link set mtu` can change it any time. */
 void device_refresh_mtu(struct device *dev)
 {
+	if (dev->tun < 0)
+		return;
 	atomic_store(&dev->mtu, tun_mtu(dev));
 }

@@ -129,12 +129,26 @@ struct device {
 	pthread_t tx_thread, rx_thread, hs_thread;
 	bool threads;
 	_Atomic uint64_t drops[DROP_MAX];
+	/* a detached device (tests, fuzzing) has no TUN or socket: these get
+	 * what would be sent to the network and written to the TUN */
+	void (*xmit)(void *ctx, const uint8_t *buf, size_t len, const struct sockaddr_storage *to);
+	void (*deliver)(void *ctx, const uint8_t *pkt, size_t len);
+	void *hook_ctx;
 	void (*log)(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 };
 
 /* Create the TUN device ifname (MTU 1420) and an unbound UDP socket; start
  * no threads yet. -errno. log may be NULL. */
 int device_new(const char *ifname, void (*log)(int, const char *, ...), struct device **out);
+/* A device without TUN or socket, wired to callbacks; no threads. */
+int device_new_detached(void (*xmit)(void *, const uint8_t *, size_t,
+				     const struct sockaddr_storage *),
+			void (*deliver)(void *, const uint8_t *, size_t), void *ctx,
+			struct device **out);
+/* Inject one packet as if read from the TUN (the tx path). */
+void device_xmit(struct device *dev, const uint8_t *pkt, size_t len);
+/* Run every peer's timers as the control thread does, at time now. */
+void device_run_timers(struct device *dev, double now);
 /* Start the packet threads. */
 int device_start(struct device *dev);
 /* Ask every thread, device_run included, to finish. Async-signal-safe. */

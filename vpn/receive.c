@@ -189,7 +189,9 @@ static long rx_one(struct device *dev, uint8_t *buf, size_t len,
 
 static void deliver(struct device *dev, const uint8_t *pkt, size_t len)
 {
-	if (write(dev->tun, pkt, len) != (ssize_t)len)
+	if (dev->deliver)
+		dev->deliver(dev->hook_ctx, pkt, len);
+	else if (write(dev->tun, pkt, len) != (ssize_t)len)
 		device_count(dev, DROP_TUN_WRITE);
 }
 
@@ -201,7 +203,7 @@ void device_receive(struct device *dev, uint8_t *buf, size_t len,
 	pthread_rwlock_rdlock(&dev->cfg);
 	n = rx_one(dev, buf, len, src, device_now());
 	pthread_rwlock_unlock(&dev->cfg);
-	if (n > 0 && dev->tun >= 0)
+	if (n > 0)
 		deliver(dev, buf + PACKET_HEADER, (size_t)n);
 }
 

@@ -39,9 +39,13 @@ void send_to_addr(struct device *dev, const uint8_t *buf, size_t len,
 		  const struct sockaddr_storage *to)
 {
 	struct sockaddr_storage w;
-	socklen_t wlen = wire_addr(dev, to, &w);
+	socklen_t wlen;
 
-	if (!wlen || sendto(dev->sock, buf, len, 0, (struct sockaddr *)&w, wlen) < 0)
+	if (dev->xmit) {
+		dev->xmit(dev->hook_ctx, buf, len, to);
+		return;
+	}
+	if (!(wlen = wire_addr(dev, to, &w)) || sendto(dev->sock, buf, len, 0, (struct sockaddr *)&w, wlen) < 0)
 		device_count(dev, DROP_UDP_SEND);
 }
 
@@ -53,6 +57,11 @@ void send_to_peer(struct peer *p, const uint8_t *buf, size_t len)
 
 	if (!p->endpoint.ss_family) {
 		device_count(p->dev, DROP_NO_ENDPOINT);
+		return;
+	}
+	if (p->dev->xmit) {
+		p->dev->xmit(p->dev->hook_ctx, buf, len, &p->endpoint);
+		atomic_fetch_add_explicit(&p->tx_bytes, len, memory_order_relaxed);
 		return;
 	}
 	if (!(tolen = wire_addr(p->dev, &p->endpoint, &to)) ||
@@ -252,6 +261,15 @@ static void tx_batch(struct device *dev, struct txbatch *b, size_t *lens, unsign
 		keypair_put(b->kp[i]);
 		m++;
 	}
+	if (dev->xmit) {
+		for (unsigned k = 0; k < m; k++) {
+			dev->xmit(dev->hook_ctx, b->iov[k].iov_base, b->iov[k].iov_len,
+				  &b->peer[k]->endpoint);
+			atomic_fetch_add_explicit(&b->peer[k]->tx_bytes, b->iov[k].iov_len,
+						  memory_order_relaxed);
+		}
+		m = 0;
+	}
 	for (unsigned sent = 0; sent < m;) {
 		int r = sendmmsg(dev->sock, out + sent, m - sent, 0);
 
@@ -275,6 +293,18 @@ static void tx_batch(struct device *dev, struct txbatch *b, size_t *lens, unsign
 		sent += (unsigned)r;
 	}
 	pthread_rwlock_unlock(&dev->cfg);
+}
+
+void device_xmit(struct device *dev, const uint8_t *pkt, size_t len)
+{
+	struct txbatch *b = calloc(1, sizeof(*b));
+
+	if (b && len <= DEVICE_BUF - PACKET_OVERHEAD - 16 && (b->buf[0] = malloc(DEVICE_BUF))) {
+		memcpy(b->buf[0] + PACKET_HEADER, pkt, len);
+		tx_batch(dev, b, &len, 1);
+		free(b->buf[0]);
+	}
+	free(b);
 }
 
 void *send_thread(void *arg)
