@@ -38,7 +38,7 @@ LIBCOMMON := $(B)/libcommon.a
 PROGS     := $(B)/policyctl $(B)/policyd-vpn
 UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/unit/%,$(UNIT_SRC))
 
-.PHONY: all deps check demo fuzz install clean san unit bench
+.PHONY: all deps check demo fuzz install clean san unit bench rekey
 all: $(PROGS)
 
 $(B)/obj/%.o: %.c
@@ -95,8 +95,14 @@ san:
 	$(MAKE) B=build/san CFLAGS="$(SAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" \
 	  build/san/policyctl build/san/policyd-vpn unit
 
+# policyd-vpn with every protocol time divided by 40 (rekey every 3 s), for
+# tests/netns/40-rekey.sh only
+rekey:
+	$(MAKE) B=build/rekey CFLAGS="-O2 -g -DVPN_FAST_TIMERS=40" build/rekey/policyd-vpn
+
 check: deps
 	$(MAKE) san
+	$(MAKE) rekey
 	$(MAKE) fuzz
 	B=build/san tests/run.sh
 

@@ -16,7 +16,7 @@
 #include "device.h"
 #include "uapi.h"
 
-#define TICK 0.1                   /* timer granularity, seconds */
+#define TICK VPN_TIME(0.1)         /* timer granularity, seconds */
 #define MAX_REQUEST (64u << 20)    /* a set for tens of thousands of peers */
 #define CLIENT_TIMEOUT 5
 

@@ -49,7 +49,7 @@ void device_count(struct device *dev, enum drop_reason r)
 static double jitter(void *ctx)
 {
 	(void)ctx;
-	return (double)randombytes_uniform(334) / 1000.0;
+	return VPN_TIME((double)randombytes_uniform(334) / 1000.0);
 }
 
 /* ---- TUN and socket ----------------------------------------------------------- */
@@ -645,6 +645,11 @@ int device_dump(struct device *dev, int fd)
 int device_dump_stats(struct device *dev, int fd)
 {
 	char line[96];
+	int len = snprintf(line, sizeof(line), "sessions=%llu\n",
+			   (unsigned long long)atomic_load(&dev->sessions));
+
+	if (write(fd, line, (size_t)len) != len)
+		return -EIO;
 
 	for (int i = 0; i < DROP_MAX; i++) {
 		int n = snprintf(line, sizeof(line), "drop_%s=%llu\n", drop_reason_names[i],

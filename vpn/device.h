@@ -129,6 +129,7 @@ struct device {
 	pthread_t tx_thread, rx_thread, hs_thread;
 	bool threads;
 	_Atomic uint64_t drops[DROP_MAX];
+	_Atomic uint64_t sessions;     /* keypairs derived: rotations are visible */
 	/* a detached device (tests, fuzzing) has no TUN or socket: these get
 	 * what would be sent to the network and written to the TUN */
 	void (*xmit)(void *ctx, const uint8_t *buf, size_t len, const struct sockaddr_storage *to);

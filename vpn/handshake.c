@@ -74,6 +74,7 @@ static int begin_session(struct peer *p, double now)
 		return r;
 	p->hs_index = 0;
 	peer_refresh_indices(p);
+	atomic_fetch_add_explicit(&p->dev->sessions, 1, memory_order_relaxed);
 	timers_session_derived(&p->timers, now);
 	return 0;
 }
