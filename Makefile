@@ -67,7 +67,10 @@ $(B)/policyd-vpn: $(call obj,vpn/main.c) $(LIBVPN) $(LIBCOMMON)
 
 unit: $(UNIT_BINS)
 
-bench: $(B)/bench/incr
+bench: $(B)/bench/incr $(B)/bench/handshake
+$(B)/bench/handshake: bench/handshake.c $(LIBVPN) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $^ $(LDLIBS)
 $(B)/bench/incr: bench/incr.c $(LIBRULES) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $^ $(LDLIBS)
