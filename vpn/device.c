@@ -306,13 +306,6 @@ void device_free(struct device *dev)
 
 /* ---- peers ------------------------------------------------------------------- */
 
-static int cmp_peer(const void *a, const void *b)
-{
-	const struct peer *const *pa = a, *const *pb = b;
-
-	return memcmp((*pa)->noise->remote_pub, (*pb)->noise->remote_pub, NOISE_KEY);
-}
-
 static int cmp_key_peer(const void *key, const void *b)
 {
 	const struct peer *const *pb = b;
@@ -371,9 +364,26 @@ void peer_clear_keys(struct peer *p)
 	p->hs_index = 0;
 }
 
+/* Where pub sits, or would sit, in the sorted peer array. */
+static size_t peer_slot(const struct device *dev, const uint8_t pub[32])
+{
+	size_t lo = 0, hi = dev->npeers;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (memcmp(dev->peers[mid]->noise->remote_pub, pub, NOISE_KEY) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 static struct peer *peer_new(struct device *dev, const uint8_t pub[32])
 {
 	struct peer *p = calloc(1, sizeof(*p)), **v;
+	size_t at;
 
 	if (!p)
 		return NULL;
@@ -390,7 +400,10 @@ static struct peer *peer_new(struct device *dev, const uint8_t pub[32])
 	pthread_mutex_init(&p->lock, NULL);
 	cookie_maker_init(&p->cookie, pub);
 	timers_init(&p->timers, jitter, NULL);
-	dev->peers[dev->npeers++] = p;
+	at = peer_slot(dev, pub);
+	memmove(dev->peers + at + 1, dev->peers + at, (dev->npeers - at) * sizeof(*v));
+	dev->peers[at] = p;
+	dev->npeers++;
 	return p;
 }
 
@@ -409,16 +422,14 @@ static void peer_free(struct peer *p)
 /* Remove peer i (cfg held for writing: no packet thread holds it). */
 static void peer_remove(struct device *dev, struct peer *p)
 {
-	size_t i;
+	size_t i = peer_slot(dev, p->noise->remote_pub);
 
-	for (i = 0; i < dev->npeers && dev->peers[i] != p; i++)
-		;
-	if (i == dev->npeers)
+	if (i == dev->npeers || dev->peers[i] != p)
 		return;
 	allowedips_remove_peer(dev->aips, p);
-	dev->peers[i] = dev->peers[--dev->npeers];
+	memmove(dev->peers + i, dev->peers + i + 1, (dev->npeers - i - 1) * sizeof(*dev->peers));
+	dev->npeers--;
 	peer_free(p);
-	qsort(dev->peers, dev->npeers, sizeof(*dev->peers), cmp_peer);
 }
 
 void peer_set_endpoint(struct peer *p, const struct sockaddr_storage *src)
@@ -496,7 +507,6 @@ static int apply_peer(struct device *dev, const struct uapi_peer *u, struct peer
 			return 0;
 		if (!(p = peer_new(dev, u->public_key)))
 			return -ENOMEM;
-		qsort(dev->peers, dev->npeers, sizeof(*dev->peers), cmp_peer);
 	}
 	pthread_mutex_lock(&p->lock);
 	if (u->has_psk)
