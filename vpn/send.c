@@ -323,6 +323,14 @@ void *send_thread(void *arg)
 			ssize_t r = read(dev->tun, b->buf[n] + PACKET_HEADER,
 					 DEVICE_BUF - PACKET_OVERHEAD - 16);
 
+			if (r < 0 && errno != EAGAIN && errno != EINTR) {
+				/* EBADFD: the interface was deleted (wg-quick down) */
+				if (dev->log)
+					dev->log(1, "%s: TUN read: %s; shutting down", dev->ifname,
+						 strerror(errno));
+				device_stop(dev);
+				break;
+			}
 			if (r <= 0)
 				break;
 			lens[n++] = (size_t)r;
