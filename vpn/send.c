@@ -126,7 +126,8 @@ void send_stage(struct peer *p, const uint8_t *pkt, size_t len)
 	}
 	if (!(copy = malloc(len ? len : 1)))
 		return;
-	memcpy(copy, pkt, len);
+	if (len)
+		memcpy(copy, pkt, len);
 	s->pkt[s->n] = copy;
 	s->len[s->n++] = (uint16_t)len;
 }

@@ -22,6 +22,7 @@ PDT_PREFIX=pdt-$$
 PDT_PY=/usr/bin/python3
 PDT_NETNS=()
 PDT_PIDS=()
+PDT_FILES=()
 PDT_LAST_PID=
 PDT_ERR=
 PDT_TMP=
@@ -77,7 +78,7 @@ pdt_reap() {
 }
 
 pdt_cleanup() {
-	local rc=$? pid ns
+	local rc=$? pid ns f
 	set +e
 	trap - EXIT INT TERM HUP ERR
 	# an abort inside a redirected function would otherwise print there
@@ -87,6 +88,7 @@ pdt_cleanup() {
 	fi
 	for pid in "${PDT_PIDS[@]}"; do kill "$pid" 2>/dev/null; done
 	for pid in "${PDT_PIDS[@]}"; do pdt_reap "$pid"; done
+	for f in "${PDT_FILES[@]}"; do rm -f -- "$f"; done
 	for ns in "${PDT_NETNS[@]}"; do
 		# anything still running inside a namespace this script created
 		for pid in $(ip netns pids "$ns" 2>/dev/null); do
@@ -190,6 +192,10 @@ netns_bg() {
 	PDT_LAST_PID=$!
 	PDT_PIDS+=("$PDT_LAST_PID")
 }
+
+# cleanup_file PATH: remove PATH on exit, after the background processes are
+# gone (e.g. the UAPI socket of a daemon that was killed before it could).
+cleanup_file() { PDT_FILES+=("$1"); }
 
 # pdt_stop PID: stop one process this script started and forget it.
 pdt_stop() {
