@@ -538,4 +538,45 @@ if up_or_fail "ours on both sides up; A initiates" ours ours a; then
 fi
 tunnel_down
 
+# ---- 11. wg-quick drives ours as its userspace implementation (daemon mode) -------
+# wg-quick finds no wireguard module, runs $WG_QUICK_USERSPACE_IMPLEMENTATION
+# IFNAME without -f and expects it to return once the interface exists; `down`
+# deletes the interface, and the daemon must then exit by itself.
+ifq=wgq$$
+cat >"$T/$ifq.conf" <<EOF
+[Interface]
+PrivateKey = $(cat "$T/a.key")
+Address = ${IN4[a]}/24
+ListenPort = ${PORT[a]}
+
+[Peer]
+PublicKey = ${PUB[b]}
+AllowedIPs = ${IN4[b]}/32
+Endpoint = ${OUT4[b]}:${PORT[b]}
+EOF
+cleanup_file "$WG_RUN/$ifq.sock"
+if vpn_start b theirs && vpn_conf b "" ""; then
+	if timeout 20 ip netns exec "${NS[a]}" env WG_QUICK_USERSPACE_IMPLEMENTATION="$OURS" \
+		wg-quick up "$T/$ifq.conf" >"$T/wg-quick.log" 2>&1; then
+		ok "wg-quick up with ours as WG_QUICK_USERSPACE_IMPLEMENTATION"
+	else
+		not_ok "wg-quick up with ours as WG_QUICK_USERSPACE_IMPLEMENTATION: $(tail -n 3 "$T/wg-quick.log")"
+	fi
+	qpid=$(ip netns pids "${NS[a]}" | head -n 1)
+	if [ -n "$qpid" ]; then
+		PDT_PIDS+=("$qpid") # ours, daemonized: stopped on exit if still there
+		pcheck "wg-quick/ours: ping v4 inner from A" vping a "${IN4[b]}" -1 -c 25
+		timeout 20 ip netns exec "${NS[a]}" env WG_QUICK_USERSPACE_IMPLEMENTATION="$OURS" \
+			wg-quick down "$T/$ifq.conf" >>"$T/wg-quick.log" 2>&1 || true
+		pcheck "wg-quick down: ours exits by itself once its interface is deleted" \
+			wait_ms 3000 dead "$qpid"
+		pcheck "wg-quick down: ours removed its UAPI socket" test ! -e "$WG_RUN/$ifq.sock"
+	else
+		not_ok "wg-quick up left ours running in the background"
+	fi
+else
+	not_ok "wireguard-go up for the wg-quick check"
+fi
+tunnel_down
+
 tap_finish
