@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/udp.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <time.h>
@@ -133,6 +134,8 @@ bound:
 	bufsize(fd, SO_SNDBUFFORCE, SO_SNDBUF);
 	if (fwmark)
 		(void)setsockopt(fd, SOL_SOCKET, SO_MARK, &fwmark, sizeof(fwmark));
+	/* coalesced receive; the rx thread splits by the UDP_GRO cmsg */
+	(void)setsockopt(fd, SOL_UDP, UDP_GRO, &(int){ 1 }, sizeof(int));
 	*fd_out = fd;
 	return 0;
 }
@@ -238,6 +241,7 @@ int device_new(const char *ifname, void (*log)(int, const char *, ...), struct d
 		goto fail;
 	dev->listen_port = socket_port(dev->sock);
 	atomic_store(&dev->mtu, tun_mtu(dev));
+	atomic_store(&dev->gso, getenv("POLICYD_VPN_NO_GSO") == NULL);
 	return 0;
 fail:
 	device_free(dev);

@@ -39,6 +39,7 @@ struct uapi_set;
 
 #define DEVICE_MTU_DEFAULT 1420
 #define DEVICE_BATCH 64
+#define DEVICE_GSO_SEGS 64       /* datagrams per UDP_SEGMENT send */
 #define DEVICE_MAX_STAGED 128
 #define DEVICE_HS_QUEUE 1024
 #define DEVICE_BUF 65536          /* one datagram or TUN packet, with room */
@@ -106,6 +107,7 @@ struct device {
 	int wake_tx, wake_rx, wake_ctl;    /* eventfds */
 	_Atomic bool stop;
 	_Atomic unsigned mtu;
+	_Atomic bool gso, gro;         /* UDP_SEGMENT on send, UDP_GRO on receive */
 
 	pthread_rwlock_t cfg;
 	struct noise_local *local;     /* NULL: no private key */

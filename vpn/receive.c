@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/udp.h>
 #include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -214,20 +215,45 @@ struct rxbatch {
 	struct mmsghdr msg[DEVICE_BATCH];
 	struct iovec iov[DEVICE_BATCH];
 	struct sockaddr_storage src[DEVICE_BATCH];
-	long inner[DEVICE_BATCH];
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} cmsg[DEVICE_BATCH];
 };
+
+/* The segment size of a coalesced (UDP_GRO) datagram, or 0. */
+static size_t gro_size(struct msghdr *h)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR(h, c))
+		if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) {
+			int v;
+
+			memcpy(&v, CMSG_DATA(c), sizeof(v));
+			return v > 0 ? (size_t)v : 0;
+		}
+	return 0;
+}
 
 static void rx_batch(struct device *dev, struct rxbatch *b, unsigned n)
 {
 	double now = device_now();
 
 	pthread_rwlock_rdlock(&dev->cfg);
-	for (unsigned i = 0; i < n; i++)
-		b->inner[i] = rx_one(dev, b->buf[i], b->msg[i].msg_len, &b->src[i], now);
+	for (unsigned i = 0; i < n; i++) {
+		size_t len = b->msg[i].msg_len, seg = gro_size(&b->msg[i].msg_hdr);
+
+		if (!seg || seg > len)
+			seg = len;
+		/* a coalesced datagram is consecutive segments of seg bytes */
+		for (size_t off = 0; off < len; off += seg) {
+			size_t l = len - off < seg ? len - off : seg;
+			long inner = rx_one(dev, b->buf[i] + off, l, &b->src[i], now);
+
+			if (inner > 0)
+				deliver(dev, b->buf[i] + off + PACKET_HEADER, (size_t)inner);
+		}
+	}
 	pthread_rwlock_unlock(&dev->cfg);
-	for (unsigned i = 0; i < n; i++)
-		if (b->inner[i] > 0)
-			deliver(dev, b->buf[i] + PACKET_HEADER, (size_t)b->inner[i]);
 }
 
 void *receive_thread(void *arg)
@@ -246,7 +272,9 @@ void *receive_thread(void *arg)
 			b->msg[i].msg_hdr = (struct msghdr){ .msg_name = &b->src[i],
 							     .msg_namelen = sizeof(b->src[i]),
 							     .msg_iov = &b->iov[i],
-							     .msg_iovlen = 1 };
+							     .msg_iovlen = 1,
+							     .msg_control = b->cmsg[i].buf,
+							     .msg_controllen = sizeof(b->cmsg[i].buf) };
 		}
 		n = recvmmsg(dev->sock, b->msg, DEVICE_BATCH, MSG_DONTWAIT, NULL);
 		if (n > 0) {

@@ -6,6 +6,7 @@
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/udp.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -190,6 +191,10 @@ struct txbatch {
 	uint64_t counter[DEVICE_BATCH];
 	struct keypair *kp[DEVICE_BATCH];
 	struct peer *peer[DEVICE_BATCH];
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(uint16_t))];
+	} cmsg[DEVICE_BATCH];
 	unsigned n;
 };
 
@@ -235,10 +240,116 @@ static bool claim(struct txbatch *b, unsigned i, struct peer *p, double now)
 	return go;
 }
 
-static void tx_batch(struct device *dev, struct txbatch *b, size_t *lens, unsigned n)
+/* Datagrams k and k+1 can share one UDP_SEGMENT send: same destination,
+ * and every segment but the last of the group has the group's size. */
+static bool gso_fits(const struct msghdr *g, size_t seg, const struct iovec *iov,
+		     const struct sockaddr_storage *to, socklen_t tolen)
+{
+	size_t total = 0;
+
+	for (size_t j = 0; j < g->msg_iovlen; j++)
+		total += g->msg_iov[j].iov_len;
+	return g->msg_iovlen < DEVICE_GSO_SEGS && g->msg_namelen == tolen &&
+	       !memcmp(g->msg_name, to, tolen) && iov->iov_len <= seg &&
+	       g->msg_iov[g->msg_iovlen - 1].iov_len == seg && total + iov->iov_len <= 65000;
+}
+
+/* Group the sealed datagrams into messages: with UDP GSO, a run to one
+ * endpoint becomes one message the kernel segments (one trip through the
+ * stack instead of one per packet). Returns the number of messages. */
+static unsigned tx_group(struct device *dev, struct txbatch *b, unsigned m, const unsigned *idx)
 {
 	struct mmsghdr *out = b->msg;
-	unsigned m = 0, mtu = atomic_load(&dev->mtu);
+	size_t seg[DEVICE_BATCH];
+	unsigned g = 0;
+
+	for (unsigned k = 0; k < m; k++) {
+		unsigned i = idx[k];
+
+		if (g && atomic_load(&dev->gso) &&
+		    gso_fits(&out[g - 1].msg_hdr, seg[g - 1], &b->iov[k], &b->to[i], b->tolen[i])) {
+			out[g - 1].msg_hdr.msg_iovlen++;
+			continue;
+		}
+		out[g].msg_hdr = (struct msghdr){ .msg_name = &b->to[i], .msg_namelen = b->tolen[i],
+						  .msg_iov = &b->iov[k], .msg_iovlen = 1 };
+		b->peer[g] = b->peer[k];
+		seg[g++] = b->iov[k].iov_len;
+	}
+	for (unsigned k = 0; k < g; k++) {
+		struct msghdr *h = &out[k].msg_hdr;
+		struct cmsghdr *c;
+
+		if (h->msg_iovlen < 2)
+			continue;
+		h->msg_control = b->cmsg[k].buf;
+		h->msg_controllen = sizeof(b->cmsg[k].buf);
+		c = CMSG_FIRSTHDR(h);
+		c->cmsg_level = SOL_UDP;
+		c->cmsg_type = UDP_SEGMENT;
+		c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+		*(uint16_t *)(void *)CMSG_DATA(c) = (uint16_t)seg[k];
+	}
+	return g;
+}
+
+static size_t msg_bytes(const struct msghdr *h)
+{
+	size_t n = 0;
+
+	for (size_t j = 0; j < h->msg_iovlen; j++)
+		n += h->msg_iov[j].iov_len;
+	return n;
+}
+
+/* A GSO message the kernel refused: GSO off for good, its datagrams alone. */
+static void tx_ungroup(struct device *dev, struct msghdr *h)
+{
+	atomic_store(&dev->gso, false);
+	if (dev->log)
+		dev->log(1, "%s: UDP GSO refused (%s); sending datagrams one by one",
+			 dev->ifname, strerror(errno));
+	for (size_t j = 0; j < h->msg_iovlen; j++)
+		if (sendto(dev->sock, h->msg_iov[j].iov_base, h->msg_iov[j].iov_len, 0,
+			   h->msg_name, h->msg_namelen) < 0)
+			device_count(dev, DROP_UDP_SEND);
+}
+
+static void tx_send(struct device *dev, struct txbatch *b, unsigned g)
+{
+	struct mmsghdr *out = b->msg;
+
+	for (unsigned sent = 0; sent < g;) {
+		int r = sendmmsg(dev->sock, out + sent, g - sent, 0);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && (errno == EAGAIN || errno == ENOBUFS)) {
+			struct pollfd pfd = { dev->sock, POLLOUT, 0 };
+
+			(void)poll(&pfd, 1, 10);
+			continue;
+		}
+		if (r <= 0) { /* the message at `sent` was refused */
+			if (out[sent].msg_hdr.msg_iovlen > 1 && errno != EMSGSIZE)
+				tx_ungroup(dev, &out[sent].msg_hdr);
+			else
+				device_count(dev, DROP_UDP_SEND);
+			atomic_fetch_add_explicit(&b->peer[sent]->tx_bytes,
+						  msg_bytes(&out[sent].msg_hdr), memory_order_relaxed);
+			sent++;
+			continue;
+		}
+		for (unsigned k = sent; k < sent + (unsigned)r; k++)
+			atomic_fetch_add_explicit(&b->peer[k]->tx_bytes, msg_bytes(&out[k].msg_hdr),
+						  memory_order_relaxed);
+		sent += (unsigned)r;
+	}
+}
+
+static void tx_batch(struct device *dev, struct txbatch *b, size_t *lens, unsigned n)
+{
+	unsigned m = 0, mtu = atomic_load(&dev->mtu), idx[DEVICE_BATCH];
 	double now = device_now();
 
 	pthread_rwlock_rdlock(&dev->cfg);
@@ -255,12 +366,10 @@ static void tx_batch(struct device *dev, struct txbatch *b, size_t *lens, unsign
 		if (!claim(b, i, p, now))
 			continue;
 		b->len[i] = packet_seal(&b->kp[i]->k, b->counter[i], pkt, lens[i], mtu, b->buf[i]);
+		keypair_put(b->kp[i]);
 		b->peer[m] = p;
 		b->iov[m] = (struct iovec){ b->buf[i], b->len[i] };
-		out[m].msg_hdr = (struct msghdr){ .msg_name = &b->to[i], .msg_namelen = b->tolen[i],
-						  .msg_iov = &b->iov[m], .msg_iovlen = 1 };
-		keypair_put(b->kp[i]);
-		m++;
+		idx[m++] = i;
 	}
 	if (dev->xmit) {
 		for (unsigned k = 0; k < m; k++) {
@@ -269,29 +378,8 @@ static void tx_batch(struct device *dev, struct txbatch *b, size_t *lens, unsign
 			atomic_fetch_add_explicit(&b->peer[k]->tx_bytes, b->iov[k].iov_len,
 						  memory_order_relaxed);
 		}
-		m = 0;
-	}
-	for (unsigned sent = 0; sent < m;) {
-		int r = sendmmsg(dev->sock, out + sent, m - sent, 0);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0 && (errno == EAGAIN || errno == ENOBUFS)) {
-			struct pollfd pfd = { dev->sock, POLLOUT, 0 };
-
-			(void)poll(&pfd, 1, 10);
-			continue;
-		}
-		if (r <= 0) { /* skip the datagram the kernel refused */
-			device_count(dev, DROP_UDP_SEND);
-			sent++;
-			continue;
-		}
-		for (int k = 0; k < r; k++)
-			atomic_fetch_add_explicit(&b->peer[sent + (unsigned)k]->tx_bytes,
-						  out[sent + (unsigned)k].msg_hdr.msg_iov->iov_len,
-						  memory_order_relaxed);
-		sent += (unsigned)r;
+	} else if (m) {
+		tx_send(dev, b, tx_group(dev, b, m, idx));
 	}
 	pthread_rwlock_unlock(&dev->cfg);
 }
