@@ -136,9 +136,12 @@ static void serve_client(struct device *dev, int fd)
 			scanned = 0;
 		}
 		scanned = len ? len - 1 : 0;
-		if (len == cap) {
-			if (cap >= MAX_REQUEST || !(nb = realloc(buf, cap * 2)))
+		if (len == cap) { /* grow without leaving key bytes in freed memory */
+			if (cap >= MAX_REQUEST || !(nb = malloc(cap * 2)))
 				goto out;
+			memcpy(nb, buf, len);
+			sodium_memzero(buf, cap);
+			free(buf);
 			buf = nb;
 			cap *= 2;
 		}

@@ -628,10 +628,16 @@ int device_dump(struct device *dev, int fd)
 	if (!f)
 		return -ENOMEM;
 	pthread_rwlock_rdlock(&dev->cfg);
-	if (dev->local) {
+	if (dev->local) { /* straight to fd: a growing memstream would leave copies */
+		char line[12 + 64 + 2];
+		int n;
+
 		uapi_hex(hex, dev->local->priv);
-		fprintf(f, "private_key=%s\n", hex);
+		n = snprintf(line, sizeof(line), "private_key=%s\n", hex);
+		if (write(fd, line, (size_t)n) != n)
+			r = -EIO;
 		sodium_memzero(hex, sizeof(hex));
+		sodium_memzero(line, sizeof(line));
 	}
 	fprintf(f, "listen_port=%u\n", dev->listen_port);
 	if (dev->fwmark)
@@ -639,7 +645,7 @@ int device_dump(struct device *dev, int fd)
 	for (size_t i = 0; i < dev->npeers; i++)
 		dump_peer(dev, dev->peers[i], f);
 	pthread_rwlock_unlock(&dev->cfg);
-	if (fclose(f) != 0)
+	if (fclose(f) != 0 && !r)
 		r = -ENOMEM;
 	for (size_t off = 0; !r && off < len;) {
 		ssize_t n = write(fd, buf + off, len - off);
@@ -651,7 +657,6 @@ int device_dump(struct device *dev, int fd)
 		else
 			off += (size_t)n;
 	}
-	sodium_memzero(buf, len); /* it held the private key */
 	free(buf);
 	return r;
 }

@@ -329,6 +329,7 @@ static void test_dump(void **state)
 	n = read(fds[0], buf, sizeof(buf) - 1);
 	close(fds[0]);
 	assert_true(n > 0);
+	assert_true(strncmp(buf, "private_key=", 12) == 0 && strlen(buf) > 77 && buf[76] == '\n');
 	assert_non_null(strstr(buf, "listen_port=51821\n"));
 	assert_non_null(strstr(buf, "endpoint=198.51.100.1:51820\n"));
 	assert_non_null(strstr(buf, "allowed_ip=100.64.0.1/32\n"));
