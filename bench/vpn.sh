@@ -12,20 +12,24 @@
 #
 #   sudo bench/vpn.sh [-r ROUNDS] [-t SECONDS]
 #     iperf3 TCP with 1 and with 4 streams (-P 4).
-#   sudo bench/vpn.sh --flood [-r ROUNDS] [-t SECONDS]
+#   sudo bench/vpn.sh --flood [-r ROUNDS] [-t SECONDS] [-p PPS]
 #     iperf3 TCP, 1 stream, on one tunnel: undisturbed, and while a third
 #     namespace (203.0.113.2, its own veth into the server namespace) floods
 #     the responder's UDP port with 148-byte handshake initiations from a
-#     Python loop, as fast as it can: (a) badmac1: random mac1; (b) mac1: a
-#     valid mac1 and no mac2. The three conditions rotate within each round;
-#     a flood starts 1 s before iperf3 and stops after it. Reports the ratio
-#     flooded/undisturbed ("kept") per implementation, the packets/s sent and
-#     arrived, UDP receive-buffer drops and cookie replies.
+#     Python loop, as fast as it can or paced to PPS: (a) badmac1: random
+#     mac1; (b) mac1: a valid mac1 and no mac2. Unpaced, the rate depends on
+#     the CPU the implementation leaves the sender, and the two kept ratios
+#     are only comparable when the rates match (the script warns otherwise).
+#     The three conditions rotate within each round; a flood starts 1 s
+#     before iperf3 and stops after it. Reports the ratio flooded/undisturbed
+#     ("kept") per implementation, the packets/s sent and arrived, UDP
+#     receive-buffer drops and cookie replies.
 #   defaults: 3 rounds, iperf3 for 5 s; ~1.5 min (tput) or ~3 min (flood).
 #
 # Implementations: wg-go = `wireguard-go` from PATH (Debian's v0.0.20220316);
 # ours = ${VPN_OURS:-build/policyd-vpn}. VPN_OURS=wireguard-go measures the
-# reference against itself (ratios ~1.0).
+# reference against itself: the ratios should be ~1.0, and how far they are
+# from it shows the machine's noise.
 #
 # Every iperf3 run must succeed, and the server's tunnel interface must have
 # received at least the bytes iperf3 counted, or the script stops with status
