@@ -25,8 +25,9 @@ SAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 
 RULES_SRC := $(sort $(wildcard rules/*.c))
 VPN_SRC   := $(sort $(filter-out vpn/main.c,$(wildcard vpn/*.c)))
-COMMON_SRC := policyd/log.c
-CTL_SRC   := $(sort $(filter-out policyd/policyd.c $(COMMON_SRC),$(wildcard policyd/*.c)))
+COMMON_SRC := policyd/log.c policyd/file.c
+CTL_SRC   := policyd/policyctl.c policyd/control_client.c
+DAEMON_SRC := policyd/policyd.c policyd/link.c policyd/mesh.c
 UNIT_SRC  := $(sort $(wildcard tests/unit/*.c tests/unit/*/*.c))
 FUZZ_SRC  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 
@@ -35,7 +36,7 @@ obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 LIBRULES  := $(B)/librules.a
 LIBVPN    := $(B)/libvpn.a
 LIBCOMMON := $(B)/libcommon.a
-PROGS     := $(B)/policyctl $(B)/policyd-vpn
+PROGS     := $(B)/policyctl $(B)/policyd-vpn $(B)/policyd
 UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/unit/%,$(UNIT_SRC))
 
 .PHONY: all deps check demo fuzz install clean san unit bench rekey
@@ -61,6 +62,9 @@ $(B)/policyctl: $(call obj,$(CTL_SRC)) $(LIBRULES) $(LIBVPN) $(LIBCOMMON)
 $(B)/tests/unit/%: tests/unit/%.c $(LIBRULES) $(LIBVPN) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) -Wno-missing-prototypes -MMD -MP -MF $@.d -o $@ $(filter %.c %.a,$^) $(LDLIBS) -lcmocka
+
+$(B)/policyd: $(call obj,$(DAEMON_SRC)) $(LIBRULES) $(LIBVPN) $(LIBCOMMON)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(B)/policyd-vpn: $(call obj,vpn/main.c) $(LIBVPN) $(LIBCOMMON)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -96,7 +100,7 @@ deps:
 # ---- sanitizer build and tests -------------------------------------------------
 san:
 	$(MAKE) B=build/san CFLAGS="$(SAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" \
-	  build/san/policyctl build/san/policyd-vpn unit
+	  build/san/policyctl build/san/policyd-vpn build/san/policyd unit
 
 # policyd-vpn with every protocol time divided by 40 (rekey every 3 s), for
 # tests/netns/40-rekey.sh only
@@ -129,6 +133,7 @@ install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(DATADIR)
 	install -m 0755 $(B)/policyctl $(DESTDIR)$(SBINDIR)/policyctl
 	install -m 0755 $(B)/policyd-vpn $(DESTDIR)$(SBINDIR)/policyd-vpn
+	install -m 0755 $(B)/policyd $(DESTDIR)$(SBINDIR)/policyd
 	install -m 0644 schemas/policy.schema.json $(DESTDIR)$(DATADIR)/policy.schema.json
 
 clean:

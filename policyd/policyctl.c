@@ -17,10 +17,11 @@
 #include "compile.h"
 #include "log.h"
 #include "policy.h"
+#include "control.h"
+#include "file.h"
 #include "ptest.h"
 #include "render.h"
 
-#define MAX_POLICY_SIZE (256u << 20)
 
 enum { EXIT_POLICY = 1, EXIT_USAGE = 2 };
 
@@ -29,6 +30,7 @@ struct cmd_opts {
 	const char *node;
 	bool check_only;
 	time_t now;
+	const char *control;   /* the daemon's control socket */
 };
 
 struct loaded {
@@ -59,71 +61,6 @@ static void phase(const char *name)
 
 /* ---- helpers ------------------------------------------------------------------- */
 
-static int read_stream(FILE *f, char **out, size_t *len)
-{
-	size_t cap = 65536, n = 0;
-	char *buf = malloc(cap), *nb;
-
-	while (buf) {
-		size_t r = fread(buf + n, 1, cap - n, f);
-
-		n += r;
-		if (r == 0)
-			break;
-		if (n < cap)
-			continue;
-		if (cap >= MAX_POLICY_SIZE || !(nb = realloc(buf, cap * 2))) {
-			free(buf);
-			return cap >= MAX_POLICY_SIZE ? -EFBIG : -ENOMEM;
-		}
-		buf = nb;
-		cap *= 2;
-	}
-	if (!buf)
-		return -ENOMEM;
-	if (ferror(f)) {
-		free(buf);
-		return -EIO;
-	}
-	*out = buf;
-	*len = n;
-	return 0;
-}
-
-/* A regular file is read in one go at its size; stdin or a pipe in chunks. */
-static int read_file(const char *path, char **out, size_t *len)
-{
-	struct stat st;
-	FILE *f;
-	char *buf;
-	int r;
-
-	if (!strcmp(path, "-"))
-		return read_stream(stdin, out, len);
-	if (!(f = fopen(path, "rb")))
-		return -errno;
-	if (fstat(fileno(f), &st) < 0 || !S_ISREG(st.st_mode)) {
-		r = read_stream(f, out, len);
-		fclose(f);
-		return r;
-	}
-	if ((size_t)st.st_size > MAX_POLICY_SIZE) {
-		fclose(f);
-		return -EFBIG;
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	r = !buf ? -ENOMEM
-		 : fread(buf, 1, (size_t)st.st_size, f) != (size_t)st.st_size ? -EIO : 0;
-	fclose(f);
-	if (r) {
-		free(buf);
-		return r;
-	}
-	*out = buf;
-	*len = (size_t)st.st_size;
-	return 0;
-}
-
 static void print_diags(const char *file, const struct diags *d)
 {
 	char line[1024];
@@ -140,7 +77,7 @@ static int load(const struct cmd_opts *o, bool run_tests, struct loaded *l)
 {
 	struct policy_opts po = { .now = o->now };
 	struct diags d;
-	int r = read_file(o->file, &l->text, &l->len);
+	int r = file_read(o->file, &l->text, &l->len);
 
 	if (r < 0) {
 		log_error("%s: %s", o->file, strerror(-r));
@@ -311,6 +248,29 @@ out:
 
 /* ---- dispatch ---------------------------------------------------------------- */
 
+/* status / reload: ask the running daemon. */
+static int daemon_request(const struct cmd_opts *o, const char *verb)
+{
+	const char *path = o->control ? o->control : CTL_DEFAULT_PATH;
+	int r = ctl_request(path, verb, stdout);
+
+	if (r < 0) {
+		log_error("%s: %s (is policyd running?)", path, strerror(-r));
+		return EXIT_USAGE;
+	}
+	return r ? EXIT_POLICY : 0;
+}
+
+static int cmd_status(const struct cmd_opts *o)
+{
+	return daemon_request(o, "status");
+}
+
+static int cmd_reload(const struct cmd_opts *o)
+{
+	return daemon_request(o, "reload");
+}
+
 struct command {
 	const char *name;
 	int (*fn)(const struct cmd_opts *);
@@ -325,6 +285,9 @@ static const struct command commands[] = {
 	  "FILE --node NAME [--check]  install the node's table in this network namespace" },
 	{ "keygen", cmd_keygen, false, "                   print a new private key" },
 	{ "pubkey", cmd_pubkey, false, "                   private key on stdin -> public key" },
+	{ "status", cmd_status, false, "[--control PATH]   the running daemon: node, policy, peers" },
+	{ "reload", cmd_reload, false,
+	  "[--control PATH]   reload the daemon's policy (a bad one is refused, the old stays)" },
 };
 
 static int usage(void)
@@ -342,6 +305,7 @@ static int parse_opts(int argc, char **argv, const struct command *c, struct cmd
 		{ "node", required_argument, NULL, 'n' },
 		{ "check", no_argument, NULL, 'c' },
 		{ "now", required_argument, NULL, 't' },
+		{ "control", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -356,6 +320,9 @@ static int parse_opts(int argc, char **argv, const struct command *c, struct cmd
 			break;
 		case 'c':
 			o->check_only = true;
+			break;
+		case 'C':
+			o->control = optarg;
 			break;
 		case 't':
 			if (rfc3339_parse(optarg, &t) < 0) {

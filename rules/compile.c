@@ -192,13 +192,13 @@ static void rules_zone(struct ir *ir, size_t chain, size_t sets[2][4], const cha
 		rule_set(ir, chain, IRM_SADDR_IN, sets[f][ZS_ALL], true, NULL);
 }
 
-static void rules_input(struct ir *ir, const struct policy *p, const struct node *nd)
+static void rules_input(struct ir *ir, const char *vpn_if, const struct node *nd)
 {
 	struct ir_rule *r;
 
 	snprintf(match(rule(ir, CH_INPUT, IRV_ACCEPT, NULL), IRM_IIFNAME, 0)->str, 16, "lo");
 	r = rule(ir, CH_INPUT, IRV_JUMP, NULL);
-	snprintf(match(r, IRM_IIFNAME, 0)->str, 16, "%s", p->net.interface);
+	snprintf(match(r, IRM_IIFNAME, 0)->str, 16, "%s", vpn_if);
 	r->target = CH_VPN;
 	if (nd->npublic == 0) {
 		rule(ir, CH_INPUT, IRV_JUMP, NULL)->target = CH_PUBLIC;
@@ -353,7 +353,7 @@ struct ir *compile_node(const struct policy *p, size_t node, const struct compil
 	zone_free(&vz);
 	zone_free(&pz);
 
-	rules_input(ir, p, nd);
+	rules_input(ir, opts && opts->ifname ? opts->ifname : p->net.interface, nd);
 
 	rule_set(ir, CH_VPN, IRM_SADDR_IN, q4, true, "quarantined peers");
 	ir->rules[ir->nrules - 1].verdict = IRV_DROP;

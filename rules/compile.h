@@ -8,7 +8,8 @@
 #include "policy.h"
 
 struct compile_opts {
-	time_t now;   /* expiry reference; 0 = time(NULL) */
+	time_t now;          /* expiry reference; 0 = time(NULL) */
+	const char *ifname;  /* the VPN interface's actual name; NULL = the policy's */
 };
 
 /* Never fails on a loaded policy (allocation failure aborts). Caller frees

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -189,5 +191,59 @@ int device_run(struct device *dev, int listen_fd)
 			last_mtu = now;
 		}
 	}
+	return 0;
+}
+
+/* Listen on DEVICE_UAPI_DIR/IFNAME.sock; a live socket there means another
+ * instance owns the name, a dead one is stale and replaced. */
+int device_uapi_listen(const char *ifname, char *path, size_t pathlen)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (mkdir(DEVICE_UAPI_DIR, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	if ((size_t)snprintf(path, pathlen, "%s/%s.sock", DEVICE_UAPI_DIR, ifname) >= pathlen ||
+	    strlen(path) >= sizeof(sun.sun_path))
+		return -ENAMETOOLONG;
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
+		close(fd);
+		return -EADDRINUSE;
+	}
+	close(fd);
+	(void)unlink(path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 || listen(fd, 16) < 0) {
+		int r = -errno;
+
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+int device_peers(struct device *dev, void (*fn)(void *ctx, const struct device_peer_info *pi),
+		 void *ctx)
+{
+	pthread_rwlock_rdlock(&dev->cfg);
+	for (size_t i = 0; i < dev->npeers; i++) {
+		struct peer *p = dev->peers[i];
+		struct device_peer_info pi;
+
+		pthread_mutex_lock(&p->lock);
+		memcpy(pi.public_key, p->noise->remote_pub, 32);
+		pi.endpoint = p->endpoint;
+		pi.last_handshake = p->last_handshake;
+		pi.rx_bytes = atomic_load(&p->rx_bytes);
+		pi.tx_bytes = atomic_load(&p->tx_bytes);
+		pi.keepalive = p->keepalive;
+		pthread_mutex_unlock(&p->lock);
+		fn(ctx, &pi);
+	}
+	pthread_rwlock_unlock(&dev->cfg);
 	return 0;
 }

@@ -136,6 +136,9 @@ bound:
 		(void)setsockopt(fd, SOL_SOCKET, SO_MARK, &fwmark, sizeof(fwmark));
 	/* coalesced receive; the rx thread splits by the UDP_GRO cmsg */
 	(void)setsockopt(fd, SOL_UDP, UDP_GRO, &(int){ 1 }, sizeof(int));
+	/* which of our addresses a datagram came to, so replies leave from it */
+	if (*family_out == AF_INET6)
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &(int){ 1 }, sizeof(int));
 	*fd_out = fd;
 	return 0;
 }
@@ -436,13 +439,17 @@ static void peer_remove(struct device *dev, struct peer *p)
 	peer_free(p);
 }
 
-void peer_set_endpoint(struct peer *p, const struct sockaddr_storage *src)
+void peer_set_endpoint(struct peer *p, const struct sockaddr_storage *src,
+		       const struct in6_pktinfo *dst)
 {
 	size_t len = src->ss_family == AF_INET ? sizeof(struct sockaddr_in)
 					       : sizeof(struct sockaddr_in6);
 
 	if (memcmp(&p->endpoint, src, len))
 		memcpy(&p->endpoint, src, len);
+	p->has_src = dst != NULL;
+	if (dst)
+		p->src = *dst;
 }
 
 /* ---- UAPI set ---------------------------------------------------------------- */
@@ -516,7 +523,7 @@ static int apply_peer(struct device *dev, const struct uapi_peer *u, struct peer
 	if (u->has_psk)
 		memcpy(p->noise->psk, u->psk, 32);
 	if (u->has_endpoint)
-		peer_set_endpoint(p, &u->endpoint);
+		peer_set_endpoint(p, &u->endpoint, NULL);
 	if (u->has_keepalive) {
 		if (u->keepalive && u->keepalive != p->keepalive)
 			*kick = p; /* the kernel sends one keepalive at once */

@@ -21,11 +21,13 @@
 #define VPN_DEVICE_H
 
 #include <net/if.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "cookie.h"
 #include "keypairs.h"
@@ -87,6 +89,8 @@ struct peer {
 	struct timers timers;
 	struct staged staged;
 	struct sockaddr_storage endpoint;  /* ss_family 0: none */
+	struct in6_pktinfo src;        /* our address it last reached us at */
+	bool has_src;                  /* (kernel: endpoint src; replies leave from it) */
 	uint32_t hs_index;             /* our index of the handshake in flight, 0: none */
 	uint32_t key_index[3];         /* indices registered for keys prev/cur/next */
 	double last_initiation_sent, last_initiation_consumed;
@@ -98,7 +102,9 @@ struct peer {
 struct hs_msg {
 	uint8_t buf[NOISE_INITIATION_LEN];
 	uint16_t len;
+	bool has_dst;
 	struct sockaddr_storage src;
+	struct in6_pktinfo dst;        /* the address of ours it was sent to */
 };
 
 struct device {
@@ -160,6 +166,23 @@ void device_stop(struct device *dev);
 int device_run(struct device *dev, int listen_fd);
 void device_free(struct device *dev);
 
+#define DEVICE_UAPI_DIR "/var/run/wireguard"
+/* Listen on DEVICE_UAPI_DIR/IFNAME.sock (path gets the name); a live socket
+ * there means another instance owns the name, a dead one is replaced.
+ * The listening fd, or -errno. */
+int device_uapi_listen(const char *ifname, char *path, size_t pathlen);
+
+/* What `policyctl status` shows of a peer. */
+struct device_peer_info {
+	uint8_t public_key[32];
+	struct sockaddr_storage endpoint;   /* ss_family 0: none */
+	struct timespec last_handshake;     /* wall clock; 0: never */
+	uint64_t rx_bytes, tx_bytes;
+	uint16_t keepalive;
+};
+int device_peers(struct device *dev, void (*fn)(void *ctx, const struct device_peer_info *pi),
+		 void *ctx);
+
 /* Apply a parsed UAPI set request: all of it, or (on error) none. -errno. */
 int device_apply(struct device *dev, const struct uapi_set *s);
 /* Write the UAPI get reply (without the final errno line) to fd. */
@@ -182,7 +205,7 @@ struct peer *device_peer_by_index(struct device *dev, uint32_t index);
 void peer_refresh_indices(struct peer *p);
 void send_to_peer(struct peer *p, const uint8_t *buf, size_t len);
 void send_to_addr(struct device *dev, const uint8_t *buf, size_t len,
-		  const struct sockaddr_storage *to);
+		  const struct sockaddr_storage *to, const struct in6_pktinfo *from);
 void peer_clear_keys(struct peer *p);
 void device_refresh_mtu(struct device *dev);
 void send_initiation(struct peer *p, bool retry, double now);
@@ -194,8 +217,13 @@ void *send_thread(void *arg);
 void *receive_thread(void *arg);
 void *handshake_thread(void *arg);
 bool handshake_enqueue(struct device *dev, const uint8_t *buf, size_t len,
-		       const struct sockaddr_storage *src);
-void peer_set_endpoint(struct peer *p, const struct sockaddr_storage *src);
+		       const struct sockaddr_storage *src, const struct in6_pktinfo *dst);
+/* An authenticated packet came from src to our address dst (NULL: unknown). */
+void peer_set_endpoint(struct peer *p, const struct sockaddr_storage *src,
+		       const struct in6_pktinfo *dst);
+/* An IPV6_PKTINFO control message choosing the source address; 0 if none. */
+size_t send_src_cmsg(const struct device *dev, const struct in6_pktinfo *src, bool has,
+		     void *buf, size_t buflen);
 void timers_run_peer(struct peer *p, double now);
 
 #endif

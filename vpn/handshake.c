@@ -96,7 +96,7 @@ static void consume_initiation(struct device *dev, const struct hs_msg *m, doubl
 	}
 	p = c.locked;
 	p->last_initiation_consumed = now;
-	peer_set_endpoint(p, &m->src);
+	peer_set_endpoint(p, &m->src, m->has_dst ? &m->dst : NULL);
 	atomic_fetch_add_explicit(&p->rx_bytes, m->len, memory_order_relaxed);
 	pthread_mutex_lock(&dev->index_lock);
 	index_table_del(dev->index, p->hs_index, p);
@@ -130,7 +130,7 @@ static void consume_response(struct device *dev, const struct hs_msg *m, double 
 	if (index != p->hs_index || noise_consume_response(dev->local, p->noise, m->buf) < 0) {
 		device_count(dev, DROP_HS_INVALID);
 	} else if (begin_session(p, now) == 0) {
-		peer_set_endpoint(p, &m->src);
+		peer_set_endpoint(p, &m->src, m->has_dst ? &m->dst : NULL);
 		atomic_fetch_add_explicit(&p->rx_bytes, m->len, memory_order_relaxed);
 		timers_handshake_complete(&p->timers);
 		clock_gettime(CLOCK_REALTIME, &p->last_handshake);
@@ -165,7 +165,7 @@ static void process(struct device *dev, const struct hs_msg *m, unsigned qlen, d
 	if (under_load && v != COOKIE_VALID_MAC2) {
 		cookie_create_reply(&dev->cookie, m->buf, m->len, get32(m->buf + 4), src, srclen,
 				    now, reply);
-		send_to_addr(dev, reply, sizeof(reply), &m->src);
+		send_to_addr(dev, reply, sizeof(reply), &m->src, m->has_dst ? &m->dst : NULL);
 		device_count(dev, DROP_COOKIE_SENT);
 		goto out;
 	}

@@ -25,7 +25,6 @@
 #include "device.h"
 #include "log.h"
 
-#define SOCK_DIR "/var/run/wireguard"
 
 static struct device *the_dev;
 
@@ -49,38 +48,6 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: policyd-vpn [-f|--foreground] INTERFACE-NAME\n"
 		   "A WireGuard-compatible userspace datapath; configure it with wg(8).\n");
-}
-
-/* Listen on SOCK_DIR/IFNAME.sock; a live socket there means another
- * instance owns the name, a dead one is stale and replaced. */
-static int uapi_listen(const char *ifname, char *path, size_t pathlen)
-{
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	int fd;
-
-	if (mkdir(SOCK_DIR, 0755) < 0 && errno != EEXIST)
-		return -errno;
-	if ((size_t)snprintf(path, pathlen, "%s/%s.sock", SOCK_DIR, ifname) >= pathlen ||
-	    strlen(path) >= sizeof(sun.sun_path))
-		return -ENAMETOOLONG;
-	memcpy(sun.sun_path, path, strlen(path) + 1);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
-		return -errno;
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
-		close(fd);
-		return -EADDRINUSE;
-	}
-	close(fd);
-	(void)unlink(path);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
-		return -errno;
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 || listen(fd, 16) < 0) {
-		int r = -errno;
-
-		close(fd);
-		return r;
-	}
-	return fd;
 }
 
 /* Without -f: the parent waits until the child is ready, then exits. */
@@ -138,9 +105,9 @@ int main(int argc, char **argv)
 		fatal("cannot daemonize: %s", strerror(-r));
 	if ((r = device_new(ifname, dev_log, &the_dev)) < 0)
 		fatal("cannot create interface %s: %s", ifname, strerror(-r));
-	if ((listen_fd = uapi_listen(ifname, path, sizeof(path))) < 0) {
+	if ((listen_fd = device_uapi_listen(ifname, path, sizeof(path))) < 0) {
 		device_free(the_dev);
-		fatal("cannot listen on %s/%s.sock: %s", SOCK_DIR, ifname, strerror(-listen_fd));
+		fatal("cannot listen on %s/%s.sock: %s", DEVICE_UAPI_DIR, ifname, strerror(-listen_fd));
 	}
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);

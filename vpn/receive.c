@@ -44,7 +44,7 @@ static void unmap(const struct sockaddr_storage *in, struct sockaddr_storage *ou
 }
 
 bool handshake_enqueue(struct device *dev, const uint8_t *buf, size_t len,
-		       const struct sockaddr_storage *src)
+		       const struct sockaddr_storage *src, const struct in6_pktinfo *dst)
 {
 	struct hs_msg *m;
 
@@ -58,6 +58,9 @@ bool handshake_enqueue(struct device *dev, const uint8_t *buf, size_t len,
 	memcpy(m->buf, buf, len);
 	m->len = (uint16_t)len;
 	m->src = *src;
+	m->has_dst = dst != NULL;
+	if (dst)
+		m->dst = *dst;
 	pthread_cond_signal(&dev->hs_cond);
 	pthread_mutex_unlock(&dev->hs_lock);
 	return true;
@@ -87,7 +90,8 @@ static bool source_ok(struct device *dev, struct peer *p, const uint8_t *ip)
 
 /* Bookkeeping after an authentic data message, under the peer's lock. */
 static void rx_data_done(struct peer *p, struct keypair *kp, size_t wire_len, long inner,
-			 const struct sockaddr_storage *src, double now)
+			 const struct sockaddr_storage *src, const struct in6_pktinfo *dst,
+			 double now)
 {
 	if (kp == p->keys.next) { /* the initiator has it: the session is confirmed */
 		keypairs_received_with(&p->keys, kp);
@@ -102,14 +106,14 @@ static void rx_data_done(struct peer *p, struct keypair *kp, size_t wire_len, lo
 	timers_any_authenticated_packet_traversal(&p->timers, now);
 	if (inner > 0)
 		timers_data_received(&p->timers, now);
-	peer_set_endpoint(p, src); /* roaming: answer where it came from */
+	peer_set_endpoint(p, src, dst); /* roaming: answer where it came from */
 	atomic_fetch_add_explicit(&p->rx_bytes, wire_len, memory_order_relaxed);
 }
 
 /* Decrypt a data message in place; on success return the inner length and
  * set *out to the inner packet, which the caller writes to the TUN. */
 static long rx_data(struct device *dev, uint8_t *buf, size_t len,
-		    const struct sockaddr_storage *src, double now)
+		    const struct sockaddr_storage *src, const struct in6_pktinfo *dst, double now)
 {
 	struct keypair *kp;
 	struct peer *p;
@@ -141,7 +145,7 @@ static long rx_data(struct device *dev, uint8_t *buf, size_t len,
 	n = packet_open(&kp->k, &kp->replay, buf, len, buf + PACKET_HEADER);
 	if (n >= 0 || n == -EPROTO) {
 		pthread_mutex_lock(&p->lock);
-		rx_data_done(p, kp, len, n, src, now);
+		rx_data_done(p, kp, len, n, src, dst, now);
 		pthread_mutex_unlock(&p->lock);
 	}
 	keypair_put(kp);
@@ -160,7 +164,7 @@ static long rx_data(struct device *dev, uint8_t *buf, size_t len,
 /* One datagram; cfg is held for reading. Returns the inner length of a data
  * message to deliver from buf + PACKET_HEADER, or <= 0. */
 static long rx_one(struct device *dev, uint8_t *buf, size_t len,
-		   const struct sockaddr_storage *src_in, double now)
+		   const struct sockaddr_storage *src_in, const struct in6_pktinfo *dst, double now)
 {
 	struct sockaddr_storage src;
 
@@ -174,7 +178,7 @@ static long rx_one(struct device *dev, uint8_t *buf, size_t len,
 	case NOISE_MSG_RESPONSE:
 		if (len != (buf[0] == NOISE_MSG_INITIATION ? NOISE_INITIATION_LEN : NOISE_RESPONSE_LEN))
 			break;
-		handshake_enqueue(dev, buf, len, &src);
+		handshake_enqueue(dev, buf, len, &src, dst);
 		return -1;
 	case COOKIE_MSG_REPLY:
 		if (len != COOKIE_REPLY_LEN)
@@ -182,7 +186,7 @@ static long rx_one(struct device *dev, uint8_t *buf, size_t len,
 		rx_cookie_reply(dev, buf);
 		return -1;
 	case PACKET_MSG_DATA:
-		return rx_data(dev, buf, len, &src, now);
+		return rx_data(dev, buf, len, &src, dst, now);
 	}
 	device_count(dev, DROP_SHORT);
 	return -1;
@@ -202,7 +206,7 @@ void device_receive(struct device *dev, uint8_t *buf, size_t len,
 	long n;
 
 	pthread_rwlock_rdlock(&dev->cfg);
-	n = rx_one(dev, buf, len, src, device_now());
+	n = rx_one(dev, buf, len, src, NULL, device_now());
 	pthread_rwlock_unlock(&dev->cfg);
 	if (n > 0)
 		deliver(dev, buf + PACKET_HEADER, (size_t)n);
@@ -217,21 +221,29 @@ struct rxbatch {
 	struct sockaddr_storage src[DEVICE_BATCH];
 	union {
 		struct cmsghdr align;
-		char buf[CMSG_SPACE(sizeof(int))];
+		char buf[CMSG_SPACE(sizeof(int)) + CMSG_SPACE(sizeof(struct in6_pktinfo))];
 	} cmsg[DEVICE_BATCH];
 };
 
-/* The segment size of a coalesced (UDP_GRO) datagram, or 0. */
-static size_t gro_size(struct msghdr *h)
+/* The segment size of a coalesced (UDP_GRO) datagram (0: not coalesced),
+ * and the address of ours it was sent to (false: unknown). */
+static size_t rx_cmsgs(struct msghdr *h, struct in6_pktinfo *dst, bool *has_dst)
 {
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR(h, c))
+	size_t seg = 0;
+
+	*has_dst = false;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR(h, c)) {
 		if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) {
 			int v;
 
 			memcpy(&v, CMSG_DATA(c), sizeof(v));
-			return v > 0 ? (size_t)v : 0;
+			seg = v > 0 ? (size_t)v : 0;
+		} else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+			memcpy(dst, CMSG_DATA(c), sizeof(*dst));
+			*has_dst = true;
 		}
-	return 0;
+	}
+	return seg;
 }
 
 static void rx_batch(struct device *dev, struct rxbatch *b, unsigned n)
@@ -240,14 +252,17 @@ static void rx_batch(struct device *dev, struct rxbatch *b, unsigned n)
 
 	pthread_rwlock_rdlock(&dev->cfg);
 	for (unsigned i = 0; i < n; i++) {
-		size_t len = b->msg[i].msg_len, seg = gro_size(&b->msg[i].msg_hdr);
+		struct in6_pktinfo dst;
+		bool has_dst;
+		size_t len = b->msg[i].msg_len, seg = rx_cmsgs(&b->msg[i].msg_hdr, &dst, &has_dst);
 
 		if (!seg || seg > len)
 			seg = len;
 		/* a coalesced datagram is consecutive segments of seg bytes */
 		for (size_t off = 0; off < len; off += seg) {
 			size_t l = len - off < seg ? len - off : seg;
-			long inner = rx_one(dev, b->buf[i] + off, l, &b->src[i], now);
+			long inner = rx_one(dev, b->buf[i] + off, l, &b->src[i],
+					    has_dst ? &dst : NULL, now);
 
 			if (inner > 0)
 				deliver(dev, b->buf[i] + off + PACKET_HEADER, (size_t)inner);

@@ -36,25 +36,58 @@ static socklen_t wire_addr(const struct device *dev, const struct sockaddr_stora
 	return ep->ss_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
 }
 
-void send_to_addr(struct device *dev, const uint8_t *buf, size_t len,
-		  const struct sockaddr_storage *to)
+size_t send_src_cmsg(const struct device *dev, const struct in6_pktinfo *src, bool has,
+		     void *buf, size_t buflen)
 {
-	struct sockaddr_storage w;
-	socklen_t wlen;
+	struct msghdr h = { .msg_control = buf, .msg_controllen = buflen };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&h);
 
+	if (!has || dev->sock_family != AF_INET6 || !c ||
+	    buflen < CMSG_SPACE(sizeof(struct in6_pktinfo)))
+		return 0;
+	c->cmsg_level = IPPROTO_IPV6;
+	c->cmsg_type = IPV6_PKTINFO;
+	c->cmsg_len = CMSG_LEN(sizeof(*src));
+	memcpy(CMSG_DATA(c), src, sizeof(*src));
+	return CMSG_SPACE(sizeof(*src));
+}
+
+/* One datagram, from our address src if known. -errno. */
+static int send_one(struct device *dev, const uint8_t *buf, size_t len,
+		    const struct sockaddr_storage *to, const struct in6_pktinfo *src)
+{
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+	} cm;
+	struct sockaddr_storage w;
+	struct iovec iov = { (void *)buf, len };
+	struct msghdr h = { .msg_name = &w, .msg_iov = &iov, .msg_iovlen = 1,
+			    .msg_control = cm.buf };
+
+	if (!(h.msg_namelen = wire_addr(dev, to, &w)))
+		return -EAFNOSUPPORT;
+	h.msg_controllen = send_src_cmsg(dev, src, src != NULL, cm.buf, sizeof(cm.buf));
+	if (!h.msg_controllen)
+		h.msg_control = NULL;
+	return sendmsg(dev->sock, &h, 0) < 0 ? -errno : 0;
+}
+
+void send_to_addr(struct device *dev, const uint8_t *buf, size_t len,
+		  const struct sockaddr_storage *to, const struct in6_pktinfo *from)
+{
 	if (dev->xmit) {
 		dev->xmit(dev->hook_ctx, buf, len, to);
 		return;
 	}
-	if (!(wlen = wire_addr(dev, to, &w)) || sendto(dev->sock, buf, len, 0, (struct sockaddr *)&w, wlen) < 0)
+	if (send_one(dev, buf, len, to, from) < 0 && (!from || send_one(dev, buf, len, to, NULL) < 0))
 		device_count(dev, DROP_UDP_SEND);
 }
 
 /* One datagram to the peer's endpoint; the peer's lock is held. */
 void send_to_peer(struct peer *p, const uint8_t *buf, size_t len)
 {
-	struct sockaddr_storage to;
-	socklen_t tolen;
+	int r;
 
 	if (!p->endpoint.ss_family) {
 		device_count(p->dev, DROP_NO_ENDPOINT);
@@ -65,8 +98,12 @@ void send_to_peer(struct peer *p, const uint8_t *buf, size_t len)
 		atomic_fetch_add_explicit(&p->tx_bytes, len, memory_order_relaxed);
 		return;
 	}
-	if (!(tolen = wire_addr(p->dev, &p->endpoint, &to)) ||
-	    sendto(p->dev->sock, buf, len, 0, (struct sockaddr *)&to, tolen) < 0) {
+	r = send_one(p->dev, buf, len, &p->endpoint, p->has_src ? &p->src : NULL);
+	if (r == -EINVAL && p->has_src) { /* that address of ours is gone: any will do */
+		p->has_src = false;
+		r = send_one(p->dev, buf, len, &p->endpoint, NULL);
+	}
+	if (r < 0) {
 		device_count(p->dev, DROP_UDP_SEND);
 		return;
 	}
@@ -189,11 +226,13 @@ struct txbatch {
 	struct sockaddr_storage to[DEVICE_BATCH];
 	socklen_t tolen[DEVICE_BATCH];
 	uint64_t counter[DEVICE_BATCH];
+	struct in6_pktinfo src[DEVICE_BATCH];
+	bool has_src[DEVICE_BATCH];
 	struct keypair *kp[DEVICE_BATCH];
 	struct peer *peer[DEVICE_BATCH];
 	union {
 		struct cmsghdr align;
-		char buf[CMSG_SPACE(sizeof(uint16_t))];
+		char buf[CMSG_SPACE(sizeof(uint16_t)) + CMSG_SPACE(sizeof(struct in6_pktinfo))];
 	} cmsg[DEVICE_BATCH];
 	unsigned n;
 };
@@ -230,6 +269,8 @@ static bool claim(struct txbatch *b, unsigned i, struct peer *p, double now)
 		keypair_get(kp);
 		b->kp[i] = kp;
 		b->counter[i] = kp->send_counter++;
+		b->has_src[i] = p->has_src;
+		b->src[i] = p->src;
 		timers_any_authenticated_packet_traversal(&p->timers, now);
 		timers_any_authenticated_packet_sent(&p->timers);
 		timers_data_sent(&p->timers, now);
@@ -242,15 +283,19 @@ static bool claim(struct txbatch *b, unsigned i, struct peer *p, double now)
 
 /* Datagrams k and k+1 can share one UDP_SEGMENT send: same destination,
  * and every segment but the last of the group has the group's size. */
-static bool gso_fits(const struct msghdr *g, size_t seg, const struct iovec *iov,
-		     const struct sockaddr_storage *to, socklen_t tolen)
+static bool gso_fits(const struct txbatch *b, unsigned first, unsigned i,
+		     const struct msghdr *g, size_t seg, const struct iovec *iov)
 {
 	size_t total = 0;
 
+	if (b->has_src[first] != b->has_src[i] ||
+	    (b->has_src[i] && memcmp(&b->src[first], &b->src[i], sizeof(b->src[i]))))
+		return false;
+
 	for (size_t j = 0; j < g->msg_iovlen; j++)
 		total += g->msg_iov[j].iov_len;
-	return g->msg_iovlen < DEVICE_GSO_SEGS && g->msg_namelen == tolen &&
-	       !memcmp(g->msg_name, to, tolen) && iov->iov_len <= seg &&
+	return g->msg_iovlen < DEVICE_GSO_SEGS && g->msg_namelen == b->tolen[i] &&
+	       !memcmp(g->msg_name, &b->to[i], b->tolen[i]) && iov->iov_len <= seg &&
 	       g->msg_iov[g->msg_iovlen - 1].iov_len == seg && total + iov->iov_len <= 65000;
 }
 
@@ -261,34 +306,40 @@ static unsigned tx_group(struct device *dev, struct txbatch *b, unsigned m, cons
 {
 	struct mmsghdr *out = b->msg;
 	size_t seg[DEVICE_BATCH];
-	unsigned g = 0;
+	unsigned g = 0, first[DEVICE_BATCH];
 
 	for (unsigned k = 0; k < m; k++) {
 		unsigned i = idx[k];
 
 		if (g && atomic_load(&dev->gso) &&
-		    gso_fits(&out[g - 1].msg_hdr, seg[g - 1], &b->iov[k], &b->to[i], b->tolen[i])) {
+		    gso_fits(b, first[g - 1], i, &out[g - 1].msg_hdr, seg[g - 1], &b->iov[k])) {
 			out[g - 1].msg_hdr.msg_iovlen++;
 			continue;
 		}
 		out[g].msg_hdr = (struct msghdr){ .msg_name = &b->to[i], .msg_namelen = b->tolen[i],
 						  .msg_iov = &b->iov[k], .msg_iovlen = 1 };
 		b->peer[g] = b->peer[k];
+		first[g] = i;
 		seg[g++] = b->iov[k].iov_len;
 	}
 	for (unsigned k = 0; k < g; k++) {
 		struct msghdr *h = &out[k].msg_hdr;
-		struct cmsghdr *c;
+		char *cm = b->cmsg[k].buf;
+		size_t used = 0;
 
-		if (h->msg_iovlen < 2)
-			continue;
-		h->msg_control = b->cmsg[k].buf;
-		h->msg_controllen = sizeof(b->cmsg[k].buf);
-		c = CMSG_FIRSTHDR(h);
-		c->cmsg_level = SOL_UDP;
-		c->cmsg_type = UDP_SEGMENT;
-		c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
-		*(uint16_t *)(void *)CMSG_DATA(c) = (uint16_t)seg[k];
+		if (h->msg_iovlen > 1) {
+			struct cmsghdr *c = (struct cmsghdr *)(void *)cm;
+
+			c->cmsg_level = SOL_UDP;
+			c->cmsg_type = UDP_SEGMENT;
+			c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+			*(uint16_t *)(void *)CMSG_DATA(c) = (uint16_t)seg[k];
+			used = CMSG_SPACE(sizeof(uint16_t));
+		}
+		used += send_src_cmsg(dev, &b->src[first[k]], b->has_src[first[k]], cm + used,
+				      sizeof(b->cmsg[k].buf) - used);
+		h->msg_control = used ? cm : NULL;
+		h->msg_controllen = used;
 	}
 	return g;
 }
@@ -302,13 +353,23 @@ static size_t msg_bytes(const struct msghdr *h)
 	return n;
 }
 
-/* A GSO message the kernel refused: GSO off for good, its datagrams alone. */
-static void tx_ungroup(struct device *dev, struct msghdr *h)
+/* A message the kernel refused. With a source address: that address of
+ * ours is gone, so the peer forgets it and the datagrams go from any.
+ * Else a GSO message: GSO off for good, its datagrams alone. */
+static void tx_ungroup(struct device *dev, struct msghdr *h, struct peer *p)
 {
-	atomic_store(&dev->gso, false);
-	if (dev->log)
-		dev->log(1, "%s: UDP GSO refused (%s); sending datagrams one by one",
-			 dev->ifname, strerror(errno));
+	if (h->msg_control && errno == EINVAL &&
+	    CMSG_FIRSTHDR(h) && (CMSG_FIRSTHDR(h)->cmsg_type == IPV6_PKTINFO ||
+				 CMSG_NXTHDR(h, CMSG_FIRSTHDR(h)))) {
+		pthread_mutex_lock(&p->lock);
+		p->has_src = false;
+		pthread_mutex_unlock(&p->lock);
+	} else {
+		atomic_store(&dev->gso, false);
+		if (dev->log)
+			dev->log(1, "%s: UDP GSO refused (%s); sending datagrams one by one",
+				 dev->ifname, strerror(errno));
+	}
 	for (size_t j = 0; j < h->msg_iovlen; j++)
 		if (sendto(dev->sock, h->msg_iov[j].iov_base, h->msg_iov[j].iov_len, 0,
 			   h->msg_name, h->msg_namelen) < 0)
@@ -331,8 +392,9 @@ static void tx_send(struct device *dev, struct txbatch *b, unsigned g)
 			continue;
 		}
 		if (r <= 0) { /* the message at `sent` was refused */
-			if (out[sent].msg_hdr.msg_iovlen > 1 && errno != EMSGSIZE)
-				tx_ungroup(dev, &out[sent].msg_hdr);
+			if ((out[sent].msg_hdr.msg_iovlen > 1 || out[sent].msg_hdr.msg_control) &&
+			    errno != EMSGSIZE)
+				tx_ungroup(dev, &out[sent].msg_hdr, b->peer[sent]);
 			else
 				device_count(dev, DROP_UDP_SEND);
 			atomic_fetch_add_explicit(&b->peer[sent]->tx_bytes,

@@ -1,0 +1,572 @@
+/* policyd.c — one policy, this host configured: the daemon.
+ *
+ *   policyd --policy FILE --key FILE [--interface NAME] [--control PATH]
+ *
+ * Finds its own node by the public key of its private key, brings up the
+ * VPN interface (the policy's name unless --interface; MTU 1420, the node's
+ * VPN addresses), configures every other node as a peer, installs the node's
+ * nftables table, and tells systemd it is ready (sd_notify). It reloads on
+ * SIGHUP, on `policyctl reload` and when the policy file changes: a policy
+ * that fails to load, to pass its tests or to apply is logged, reported in
+ * `policyctl status`, and the running one stays. On exit the table stays in
+ * the kernel (fail closed). The UAPI socket of the interface works as for
+ * policyd-vpn, so `wg show` reads the daemon's device. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "apply.h"
+#include "compile.h"
+#include "control.h"
+#include "device.h"
+#include "file.h"
+#include "link.h"
+#include "log.h"
+#include "mesh.h"
+#include "policy.h"
+#include "ptest.h"
+#include "uapi.h"
+
+#define VPN_MTU 1420
+
+struct daemon {
+	const char *policy_path, *key_path, *ifname_opt, *ctl_path;
+	char ifname[IFNAMSIZ];
+	uint8_t *priv;                 /* sodium_malloc */
+	uint8_t pub[32];
+	struct policy *p;              /* in force */
+	size_t self;
+	time_t loaded_at;
+	unsigned reloads, failures;
+	char last_error[1024];         /* of the last reload; empty: it worked */
+	struct device *dev;
+	pthread_t dev_thread;
+	int uapi_fd, ctl_fd, sig_fd, ino_fd, ino_wd;
+	char uapi_path[128];
+	struct rules_nl *nl;
+};
+
+static void dev_log(int level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vmsg((enum log_level)level, fmt, ap);
+	va_end(ap);
+}
+
+/* ---- the private key ------------------------------------------------------------ */
+
+/* A wg-style base64 key from a file that nobody but its owner may read. */
+static int key_load(struct daemon *d)
+{
+	char buf[128];
+	struct stat st;
+	size_t len = 0;
+	ssize_t n;
+	int fd = open(d->key_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), r = 0;
+
+	if (fd < 0)
+		return log_error("%s: %s", d->key_path, strerror(errno)), -1;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (st.st_mode & 077)) {
+		log_error("%s: a private key file must be a regular file of mode 0600 (it is %o); "
+			  "chmod 600 it", d->key_path, (unsigned)(st.st_mode & 07777));
+		close(fd);
+		return -1;
+	}
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (!(d->priv = sodium_malloc(32)))
+		r = -1;
+	if (!r && n > 0) {
+		buf[n] = '\0';
+		buf[strcspn(buf, " \t\r\n")] = '\0';
+		r = sodium_base642bin(d->priv, 32, buf, strlen(buf), NULL, &len, NULL,
+				      sodium_base64_VARIANT_ORIGINAL) == 0 && len == 32 ? 0 : -1;
+	} else {
+		r = -1;
+	}
+	sodium_memzero(buf, sizeof(buf));
+	if (r < 0) {
+		log_error("%s: not a WireGuard private key (44 characters of base64, as wg genkey "
+			  "writes)", d->key_path);
+		return -1;
+	}
+	d->priv[0] &= 248;
+	d->priv[31] = (d->priv[31] & 127) | 64;
+	crypto_scalarmult_base(d->pub, d->priv);
+	return 0;
+}
+
+/* ---- loading and applying a policy ---------------------------------------------- */
+
+/* Parse, validate, test; find ourselves. Errors go to err (and the log). */
+static struct policy *policy_read(struct daemon *d, long *self, char *err, size_t errlen)
+{
+	struct diags dg;
+	struct policy *p = NULL;
+	char *text = NULL, line[512], pubtxt[64];
+	size_t len, checked;
+	int r = file_read(d->policy_path, &text, &len);
+
+	err[0] = '\0';
+	if (r < 0) {
+		snprintf(err, errlen, "%s: %s", d->policy_path, strerror(-r));
+		return NULL;
+	}
+	diags_init(&dg);
+	p = policy_load(text, len, NULL, &dg);
+	if (p && ptest_run(p, time(NULL), &dg, &checked)) {
+		policy_diags_locate(text, len, &dg);
+		policy_free(p);
+		p = NULL;
+	}
+	for (size_t i = 0; i < dg.n; i++) {
+		diag_format(&dg.v[i], d->policy_path, line, sizeof(line));
+		log_msg(dg.v[i].sev == DIAG_ERROR ? LOG_LVL_ERROR : LOG_LVL_WARN, "%s", line);
+		if (!err[0] && dg.v[i].sev == DIAG_ERROR)
+			snprintf(err, errlen, "%s", line);
+	}
+	if (!p && !err[0])
+		snprintf(err, errlen, "%s: invalid policy", d->policy_path);
+	diags_free(&dg);
+	free(text);
+	if (p && (*self = mesh_node_by_key(p, d->pub)) < 0) {
+		sodium_bin2base64(pubtxt, sizeof(pubtxt), d->pub, 32, sodium_base64_VARIANT_ORIGINAL);
+		snprintf(err, errlen, "%s: no node has this host's public key %s", d->policy_path,
+			 pubtxt);
+		policy_free(p);
+		p = NULL;
+	}
+	if (err[0])
+		log_error("%s", err);
+	return p;
+}
+
+static int apply_rules(struct daemon *d, const struct policy *p, size_t self, char *err,
+		       size_t errlen)
+{
+	struct compile_opts co = { .ifname = d->ifname };
+	struct ir *ir = compile_node(p, self, &co);
+	struct apply_report rep;
+	int r = rules_apply(d->nl, ir, true, &rep);
+
+	if (r < 0)
+		snprintf(err, errlen, "table inet policyd not applied: %s%s%s", strerror(-r),
+			 rep.nerrors ? ": " : "", rep.nerrors ? rep.errors[0] : "");
+	apply_report_free(&rep);
+	ir_free(ir);
+	return r;
+}
+
+static int apply_device(struct daemon *d, const struct policy *p, size_t self,
+			const struct policy *old, char *err, size_t errlen)
+{
+	struct uapi_set s;
+	char warn[256];
+	int r = mesh_device_set(p, self, old, &s, warn, sizeof(warn));
+
+	if (r == 0 && warn[0])
+		log_warn("%s", warn);
+	if (r == 0)
+		r = device_apply(d->dev, &s);
+	if (r < 0)
+		snprintf(err, errlen, "peers not configured: %s", strerror(-r));
+	uapi_set_free(&s);
+	return r;
+}
+
+/* Our own VPN addresses, with the mesh's prefix length where they are in it. */
+static int apply_addresses(struct daemon *d, const struct policy *p, size_t self)
+{
+	const struct node *n = &p->nodes[self];
+	int r = 0;
+
+	for (size_t i = 0; i < n->nips && !r; i++) {
+		const struct prefix *net = n->ips[i].a.family == AF_INET ? &p->net.v4 : &p->net.v6;
+		bool inside = (n->ips[i].a.family == AF_INET ? p->net.has_v4 : p->net.has_v6) &&
+			      prefix_contains(net, &n->ips[i].a);
+
+		r = link_addr_add(d->ifname, &n->ips[i].a, inside ? net->len : n->ips[i].len);
+	}
+	if (r == 0)
+		r = link_up(d->ifname, VPN_MTU);
+	return r;
+}
+
+/* Make p the policy in force: rules first (the kernel may still refuse),
+ * then peers and addresses. On failure the old policy stays. */
+static int policy_switch(struct daemon *d, struct policy *p, size_t self, char *err,
+			 size_t errlen)
+{
+	int r;
+
+	if ((r = apply_rules(d, p, self, err, errlen)) < 0 ||
+	    (r = apply_device(d, p, self, d->p, err, errlen)) < 0)
+		return r;
+	if ((r = apply_addresses(d, p, self)) < 0) /* not fatal: the tunnel may still carry */
+		log_warn("%s: addresses: %s", d->ifname, strerror(-r));
+	policy_free(d->p);
+	d->p = p;
+	d->self = self;
+	d->loaded_at = time(NULL);
+	return 0;
+}
+
+static int reload(struct daemon *d, const char *why)
+{
+	char err[sizeof(d->last_error)];
+	struct policy *p;
+	long self;
+	int r;
+
+	d->reloads++;
+	if (!(p = policy_read(d, &self, err, sizeof(err)))) {
+		r = -EINVAL;
+	} else if ((r = policy_switch(d, p, (size_t)self, err, sizeof(err))) < 0) {
+		policy_free(p);
+	}
+	if (r < 0) {
+		d->failures++;
+		snprintf(d->last_error, sizeof(d->last_error), "%s", err);
+		log_error("reload (%s) refused, the previous policy stays in force: %s", why, err);
+		return r;
+	}
+	d->last_error[0] = '\0';
+	log_info("reload (%s): policy applied, node %s, %zu peers", why, d->p->nodes[d->self].name,
+		 d->p->nnodes - 1);
+	return 0;
+}
+
+/* ---- control socket -------------------------------------------------------------- */
+
+struct status_ctx {
+	struct daemon *d;
+	FILE *f;
+	time_t now;
+};
+
+static void status_peer(void *arg, const struct device_peer_info *pi)
+{
+	struct status_ctx *c = arg;
+	long n = mesh_node_by_key(c->d->p, pi->public_key);
+	char ep[80] = "-";
+
+	if (pi->endpoint.ss_family)
+		uapi_format_endpoint(ep, sizeof(ep), &pi->endpoint);
+	fprintf(c->f, "  %-20s endpoint %-24s ", n >= 0 ? c->d->p->nodes[n].name : "?", ep);
+	if (pi->last_handshake.tv_sec)
+		fprintf(c->f, "handshake %llds ago", (long long)(c->now - pi->last_handshake.tv_sec));
+	else
+		fprintf(c->f, "no handshake");
+	fprintf(c->f, "  rx %llu B  tx %llu B\n", (unsigned long long)pi->rx_bytes,
+		(unsigned long long)pi->tx_bytes);
+}
+
+static void status(struct daemon *d, FILE *f)
+{
+	struct status_ctx c = { d, f, time(NULL) };
+	char hash[17], when[32];
+
+	sodium_bin2hex(hash, sizeof(hash), d->p->hash, 8);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&d->loaded_at));
+	fprintf(f, "ok\nnode: %s\ninterface: %s\n", d->p->nodes[d->self].name, d->ifname);
+	fprintf(f, "policy: %s version %d hash %s loaded %s (%zu nodes, %zu acls)\n",
+		d->policy_path, d->p->version, hash, when, d->p->nnodes, d->p->nacls);
+	if (d->last_error[0])
+		fprintf(f, "last reload: FAILED, previous policy in force: %s\n", d->last_error);
+	else
+		fprintf(f, "last reload: ok (%u reloads, %u refused)\n", d->reloads, d->failures);
+	fprintf(f, "peers:\n");
+	device_peers(d->dev, status_peer, &c);
+}
+
+/* One request on a connected client. Only root or our own uid may ask. */
+static void serve(struct daemon *d, int fd)
+{
+	struct ucred cred;
+	socklen_t clen = sizeof(cred);
+	char req[CTL_MAX_REQUEST + 1], *reply = NULL;
+	size_t rlen = 0, got = 0;
+	FILE *f = open_memstream(&reply, &rlen);
+	ssize_t n;
+
+	if (!f)
+		return;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) < 0 ||
+	    (cred.uid != 0 && cred.uid != geteuid())) {
+		fprintf(f, "error: permission denied\n");
+		goto out;
+	}
+	while (got < CTL_MAX_REQUEST && !memchr(req, '\n', got) &&
+	       (n = read(fd, req + got, CTL_MAX_REQUEST - got)) > 0)
+		got += (size_t)n;
+	req[got] = '\0';
+	if (!strchr(req, '\n')) {
+		fprintf(f, "error: a request is one line of at most %d bytes\n", CTL_MAX_REQUEST);
+		goto out;
+	}
+	*strchr(req, '\n') = '\0';
+	if (!strcmp(req, "status")) {
+		status(d, f);
+	} else if (!strcmp(req, "reload")) {
+		if (reload(d, "policyctl reload") == 0)
+			fprintf(f, "ok\npolicy reloaded\n");
+		else
+			fprintf(f, "error: %s (the previous policy stays in force)\n", d->last_error);
+	} else {
+		fprintf(f, "error: unknown request \"%.40s\" (status, reload)\n", req);
+	}
+out:
+	fclose(f);
+	if (reply && write(fd, reply, rlen) < 0)
+		log_debug("control: reply not sent: %s", strerror(errno));
+	free(reply);
+}
+
+static int ctl_listen(const char *path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	char dir[sizeof(sun.sun_path)];
+	int fd;
+
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return -ENAMETOOLONG;
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	memcpy(dir, path, strlen(path) + 1);
+	if (mkdir(dirname(dir), 0755) < 0 && errno != EEXIST)
+		return -errno;
+	(void)unlink(path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 || chmod(path, 0600) < 0 ||
+	    listen(fd, 8) < 0) {
+		int r = -errno;
+
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+/* ---- systemd --------------------------------------------------------------------- */
+
+static void sd_notify_ready(void)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	socklen_t len;
+	int fd;
+
+	if (!path || (path[0] != '/' && path[0] != '@') || strlen(path) >= sizeof(sun.sun_path))
+		return;
+	memcpy(sun.sun_path, path, strlen(path));
+	if (sun.sun_path[0] == '@')
+		sun.sun_path[0] = '\0'; /* abstract namespace */
+	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path));
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
+		return;
+	(void)!sendto(fd, "READY=1", 7, 0, (struct sockaddr *)&sun, len);
+	close(fd);
+}
+
+/* ---- main --------------------------------------------------------------------------- */
+
+static void *device_thread(void *arg)
+{
+	struct daemon *d = arg;
+
+	device_run(d->dev, d->uapi_fd);
+	return NULL;
+}
+
+static int start(struct daemon *d)
+{
+	char err[sizeof(d->last_error)];
+	long self;
+	struct policy *p;
+	int r;
+
+	if (key_load(d) < 0 || !(p = policy_read(d, &self, err, sizeof(err))))
+		return -1;
+	snprintf(d->ifname, sizeof(d->ifname), "%s", d->ifname_opt ? d->ifname_opt
+								     : p->net.interface);
+	if ((r = rules_nl_open(&d->nl)) < 0)
+		return log_error("netlink: %s", strerror(-r)), -1;
+	if ((r = device_new(d->ifname, dev_log, &d->dev)) < 0)
+		return log_error("cannot create interface %s: %s", d->ifname, strerror(-r)), -1;
+	if ((d->uapi_fd = device_uapi_listen(d->ifname, d->uapi_path, sizeof(d->uapi_path))) < 0)
+		return log_error("%s/%s.sock: %s", DEVICE_UAPI_DIR, d->ifname,
+				 strerror(-d->uapi_fd)), -1;
+	{
+		struct uapi_set s = { .has_private_key = true };
+
+		memcpy(s.private_key, d->priv, 32);
+		r = device_apply(d->dev, &s);
+		uapi_set_free(&s); /* wipes the key copy */
+	}
+	if (r < 0 || policy_switch(d, p, (size_t)self, err, sizeof(err)) < 0) {
+		log_error("%s", r < 0 ? strerror(-r) : err);
+		policy_free(p);
+		return -1;
+	}
+	if ((r = device_start(d->dev)) < 0 || pthread_create(&d->dev_thread, NULL, device_thread, d))
+		return log_error("cannot start the datapath"), -1;
+	if ((d->ctl_fd = ctl_listen(d->ctl_path)) < 0)
+		return log_error("%s: %s", d->ctl_path, strerror(-d->ctl_fd)), -1;
+	return 0;
+}
+
+static int watch_policy(struct daemon *d)
+{
+	char dir[4096];
+
+	snprintf(dir, sizeof(dir), "%s", d->policy_path);
+	if ((d->ino_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) < 0)
+		return -errno;
+	/* the directory: editors replace the file rather than write it in place */
+	d->ino_wd = inotify_add_watch(d->ino_fd, dirname(dir), IN_CLOSE_WRITE | IN_MOVED_TO);
+	return d->ino_wd < 0 ? -errno : 0;
+}
+
+static bool policy_changed(struct daemon *d)
+{
+	char buf[4096], base[4096];
+	const char *name;
+	bool hit = false;
+	ssize_t n;
+
+	snprintf(base, sizeof(base), "%s", d->policy_path);
+	name = basename(base);
+	while ((n = read(d->ino_fd, buf, sizeof(buf))) > 0)
+		for (char *q = buf; q < buf + n;) {
+			struct inotify_event *ev = (struct inotify_event *)(void *)q;
+
+			if (ev->len && !strcmp(ev->name, name))
+				hit = true;
+			q += sizeof(*ev) + ev->len;
+		}
+	return hit;
+}
+
+static void run(struct daemon *d)
+{
+	for (;;) {
+		struct pollfd pfd[3] = { { d->sig_fd, POLLIN, 0 }, { d->ctl_fd, POLLIN, 0 },
+					 { d->ino_fd, POLLIN, 0 } };
+		struct signalfd_siginfo si;
+
+		if (poll(pfd, 3, -1) < 0)
+			continue;
+		if (pfd[0].revents && read(d->sig_fd, &si, sizeof(si)) == sizeof(si)) {
+			if (si.ssi_signo == SIGHUP)
+				reload(d, "SIGHUP");
+			else
+				return;
+		}
+		if (pfd[1].revents) {
+			int fd = accept4(d->ctl_fd, NULL, NULL, SOCK_CLOEXEC);
+
+			if (fd >= 0) {
+				struct timeval tv = { 5, 0 };
+
+				(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+				serve(d, fd);
+				close(fd);
+			}
+		}
+		if (pfd[2].revents && policy_changed(d))
+			reload(d, "policy file changed");
+	}
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: policyd --policy FILE --key FILE [--interface NAME] [--control PATH]\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "policy", required_argument, NULL, 'p' }, { "key", required_argument, NULL, 'k' },
+		{ "interface", required_argument, NULL, 'i' },
+		{ "control", required_argument, NULL, 'c' }, { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 } };
+	struct daemon d = { .ctl_path = CTL_DEFAULT_PATH, .uapi_fd = -1, .ctl_fd = -1,
+			    .sig_fd = -1, .ino_fd = -1 };
+	sigset_t mask;
+	int o, rc = 1;
+
+	while ((o = getopt_long(argc, argv, "p:k:i:c:h", opts, NULL)) != -1) {
+		switch (o) {
+		case 'p': d.policy_path = optarg; break;
+		case 'k': d.key_path = optarg; break;
+		case 'i': d.ifname_opt = optarg; break;
+		case 'c': d.ctl_path = optarg; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (!d.policy_path || !d.key_path || optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	log_init("policyd", getenv("POLICYD_DEBUG") ? LOG_LVL_DEBUG : LOG_LVL_INFO);
+	if (sodium_init() < 0)
+		fatal("libsodium failed to initialise");
+	prctl(PR_SET_DUMPABLE, 0); /* no core dumps: they would hold keys */
+	umask(077);
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	/* blocked before any thread starts, so only the signalfd sees them */
+	pthread_sigmask(SIG_BLOCK, &mask, NULL);
+	if ((d.sig_fd = signalfd(-1, &mask, SFD_CLOEXEC)) < 0 || start(&d) < 0 ||
+	    watch_policy(&d) < 0)
+		goto out;
+	log_info("node %s up on %s: %zu peers, table inet policyd applied; control %s",
+		 d.p->nodes[d.self].name, d.ifname, d.p->nnodes - 1, d.ctl_path);
+	sd_notify_ready();
+	run(&d);
+	log_info("stopping; table inet policyd stays in force");
+	rc = 0;
+out:
+	if (d.dev) {
+		device_stop(d.dev);
+		if (d.dev_thread)
+			pthread_join(d.dev_thread, NULL);
+		device_free(d.dev);
+	}
+	if (d.uapi_fd >= 0) {
+		close(d.uapi_fd);
+		unlink(d.uapi_path);
+	}
+	if (d.ctl_fd >= 0) {
+		close(d.ctl_fd);
+		unlink(d.ctl_path);
+	}
+	rules_nl_close(d.nl);
+	policy_free(d.p);
+	sodium_free(d.priv);
+	return rc;
+}

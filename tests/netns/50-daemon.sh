@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# policyd end to end: three hosts, each running policyd with its own copy of
+# one policy and its own private key, and nothing else configured by hand.
+#
+#   alice 198.51.100.2 ──── 198.51.100.1 web1 203.0.113.1 ──── 203.0.113.2 bob
+#   VPN   100.64.0.2                     100.64.0.1                   100.64.0.3
+#
+# web1 has listeners on 22 and 5432 and the only endpoint; alice and bob dial
+# out. Only the admins group (alice) may reach web1:22 over the mesh.
+# Checks: the mesh comes up from the policy alone, the ACL holds (bob's
+# tunnel is up, his SSH is dropped), `wg show` and `policyctl status` read
+# the daemon, a broken policy is refused and the old one stays, a policy that
+# grants bob is applied live, kill -9 leaves the table (fail closed) and a
+# restart brings the mesh back, and a key file readable by others is refused.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+require_tools ip wg nft
+PD=${POLICYD:-$PDT_ROOT/${B:-build}/policyd}
+policyctl_find "${B:-build}/policyctl" build/policyctl
+[ -x "$PD" ] || bail "policyd missing: $PD (make)"
+T=$PDT_TMP
+umask 077
+declare -A NS=([web1]=$PDT_PREFIX-web1 [alice]=$PDT_PREFIX-alice [bob]=$PDT_PREFIX-bob)
+declare -A IF=([web1]=pdw$$ [alice]=pda$$ [bob]=pdb$$)
+declare -A VPN=([web1]=100.64.0.1 [alice]=100.64.0.2 [bob]=100.64.0.3)
+declare -A PID=() PUB=()
+
+for n in web1 alice bob; do
+	netns_add "${NS[$n]}"
+	wg genkey >"$T/$n.key"
+	PUB[$n]=$(wg pubkey <"$T/$n.key")
+	mkdir -p "$T/$n"
+	cleanup_file "/var/run/wireguard/${IF[$n]}.sock"
+done
+veth_add "${NS[web1]}" wa$$ "${NS[alice]}" aw$$
+veth_add "${NS[web1]}" wb$$ "${NS[bob]}" bw$$
+addr_add "${NS[web1]}" wa$$ 198.51.100.1/24
+addr_add "${NS[alice]}" aw$$ 198.51.100.2/24
+addr_add "${NS[web1]}" wb$$ 203.0.113.1/24
+addr_add "${NS[bob]}" bw$$ 203.0.113.2/24
+ip -n "${NS[bob]}" route add default via 203.0.113.1
+listeners_start "${NS[web1]}" 22 5432
+
+# policy FILE ADMINS: the lab policy; ADMINS is the admins group's members
+policy() {
+	local bobtest='"deny": ["web1:22"]'
+	case $2 in *bob*) bobtest='"accept": ["web1:22"]' ;; esac
+	cat >"$1.tmp" <<EOF
+{
+  "version": 1,
+  "network": { "interface": "pd0", "port": 51820, "ipv4": "100.64.0.0/24" },
+  "nodes": {
+    "web1":  { "key": "${PUB[web1]}", "ips": ["${VPN[web1]}"], "endpoint": "198.51.100.1:51820",
+               "tags": ["server"] },
+    "alice": { "key": "${PUB[alice]}", "ips": ["${VPN[alice]}"] },
+    "bob":   { "key": "${PUB[bob]}", "ips": ["${VPN[bob]}"] },
+  },
+  "groups": { "admins": [$2] },
+  "services": { "ssh": ["tcp:22"] },
+  "acls": [
+    { "id": "admins-ssh", "src": ["group:admins"], "dst": ["tag:server"], "ports": ["ssh", "icmp"] },
+  ],
+  "tests": [
+    { "src": "alice", "accept": ["web1:22"], "deny": ["web1:5432"] },
+    { "src": "bob", $bobtest },
+  ],
+}
+EOF
+	mv "$1.tmp" "$1" # one rename: the daemon never reads half a file
+}
+
+start() { # NODE
+	local n=$1
+	netns_bg "${NS[$n]}" "$PD" --policy "$T/$n/policy.json" --key "$T/$n.key" \
+		--interface "${IF[$n]}" --control "$T/$n.ctl" 2>>"$T/$n.log"
+	PID[$n]=$PDT_LAST_PID
+}
+ctl() { ip netns exec "${NS[$1]}" "$POLICYCTL" "${@:2}" --control "$T/$1.ctl"; }
+ready() { ctl "$1" status >/dev/null 2>&1; }
+tcp_ok() { # NS ADDR PORT: a TCP connection opens within 3 s
+	timeout 3 ip netns exec "$1" bash -c "exec 3<>/dev/tcp/$2/$3" 2>/dev/null
+}
+
+for n in web1 alice bob; do
+	policy "$T/$n/policy.json" '"alice"'
+	start "$n"
+done
+for n in web1 alice bob; do
+	if wait_until 10 ready "$n"; then ok "$n: policyd ready"; else
+		not_ok "$n: policyd ready: $(tail -n 3 "$T/$n.log")"; fi
+done
+
+# ---- the ACL over the mesh ------------------------------------------------------
+check "alice reaches web1:22 over the mesh" wait_until 10 tcp_ok "${NS[alice]}" "${VPN[web1]}" 22
+if tcp_ok "${NS[alice]}" "${VPN[web1]}" 5432; then not_ok "alice is refused web1:5432"
+else ok "alice is refused web1:5432"; fi
+if tcp_ok "${NS[bob]}" "${VPN[web1]}" 22; then not_ok "bob is refused web1:22"
+else ok "bob is refused web1:22"; fi
+hs=$(ip netns exec "${NS[web1]}" wg show "${IF[web1]}" latest-handshakes | awk -v k="${PUB[bob]}" '$1 == k { print $2 }')
+if [ "${hs:-0}" -gt 0 ]; then ok "bob's tunnel is up (so the firewall, not the mesh, refused him)"
+else not_ok "bob's tunnel is up (wg show: latest handshake '${hs:-}')"; fi
+if tcp_ok "${NS[bob]}" 198.51.100.1 22; then not_ok "web1:22 is closed on the public side"
+else ok "web1:22 is closed on the public side"; fi
+
+# ---- what the daemon reports ----------------------------------------------------
+st=$(ctl web1 status)
+diag "$(head -n 4 <<<"$st")"
+check "status names the node" grep -q '^node: web1$' <<<"$st"
+check "status shows alice with a handshake" grep -Eq '^  alice .*handshake [0-9]+s ago' <<<"$st"
+check "wg show reads the daemon's device" \
+	bash -c "ip netns exec '${NS[web1]}' wg show '${IF[web1]}' peers | grep -qF -- '${PUB[alice]}'"
+
+# ---- a broken policy is refused, the old one stays ------------------------------
+cp "$T/web1/policy.json" "$T/good.json"
+printf '{ "version": 1, "nodes": { "web1": { "key": 12 } } }\n' >"$T/web1/policy.json.tmp"
+mv "$T/web1/policy.json.tmp" "$T/web1/policy.json"
+sleep 0.5
+if ctl web1 reload >/dev/null 2>&1; then not_ok "policyctl reload refuses a broken policy"
+else ok "policyctl reload refuses a broken policy"; fi
+check "status reports the failed reload" bash -c "'$POLICYCTL' status --control '$T/web1.ctl' | grep -q 'last reload: FAILED'"
+check "after the broken policy alice still reaches web1:22" tcp_ok "${NS[alice]}" "${VPN[web1]}" 22
+
+# ---- a policy that lets bob in, applied live -----------------------------------
+policy "$T/web1/policy.json" '"alice", "bob"'
+if ctl web1 reload >/dev/null; then ok "policyctl reload applies the new policy"
+else not_ok "policyctl reload applies the new policy"; fi
+check "bob now reaches web1:22" wait_until 5 tcp_ok "${NS[bob]}" "${VPN[web1]}" 22
+check "alice still reaches web1:22" tcp_ok "${NS[alice]}" "${VPN[web1]}" 22
+
+# ---- kill -9: the table stays, a restart brings the mesh back -------------------
+kill -KILL "${PID[web1]}"
+pdt_reap "${PID[web1]}"
+check "after kill -9 table inet policyd is still in web1's kernel" \
+	ip netns exec "${NS[web1]}" nft list table inet policyd
+if tcp_ok "${NS[bob]}" 198.51.100.1 22; then not_ok "after kill -9 web1:22 stays closed publicly"
+else ok "after kill -9 web1:22 stays closed publicly"; fi
+start web1
+check "restarted policyd ready" wait_until 10 ready web1
+check "after the restart alice reaches web1:22 again" \
+	wait_until 20 tcp_ok "${NS[alice]}" "${VPN[web1]}" 22
+
+# ---- a key file others can read is refused ----------------------------------------
+chmod 644 "$T/bob.key"
+if timeout 5 ip netns exec "${NS[bob]}" "$PD" --policy "$T/bob/policy.json" --key "$T/bob.key" \
+	--interface pdx$$ --control "$T/x.ctl" 2>"$T/x.log"; then
+	not_ok "a key file of mode 0644 is refused"
+else
+	check "a key file of mode 0644 is refused" grep -q "mode 0600" "$T/x.log"
+fi
+tap_finish
