@@ -25,9 +25,9 @@ SAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 
 RULES_SRC := $(sort $(wildcard rules/*.c))
 VPN_SRC   := $(sort $(filter-out vpn/main.c,$(wildcard vpn/*.c)))
-COMMON_SRC := policyd/log.c policyd/file.c
-CTL_SRC   := policyd/policyctl.c policyd/control_client.c
-DAEMON_SRC := policyd/policyd.c policyd/link.c policyd/mesh.c
+COMMON_SRC := policyd/log.c policyd/file.c policyd/control.c policyd/control_client.c
+CTL_SRC   := policyd/policyctl.c
+DAEMON_SRC := policyd/link.c policyd/mesh.c
 UNIT_SRC  := $(sort $(wildcard tests/unit/*.c tests/unit/*/*.c))
 FUZZ_SRC  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 
@@ -36,6 +36,7 @@ obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 LIBRULES  := $(B)/librules.a
 LIBVPN    := $(B)/libvpn.a
 LIBCOMMON := $(B)/libcommon.a
+LIBDAEMON := $(B)/libdaemon.a
 PROGS     := $(B)/policyctl $(B)/policyd-vpn $(B)/policyd
 UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/unit/%,$(UNIT_SRC))
 
@@ -55,15 +56,18 @@ $(LIBVPN): $(call obj,$(VPN_SRC))
 $(LIBCOMMON): $(call obj,$(COMMON_SRC))
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
+$(LIBDAEMON): $(call obj,$(DAEMON_SRC))
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
 
 $(B)/policyctl: $(call obj,$(CTL_SRC)) $(LIBRULES) $(LIBVPN) $(LIBCOMMON)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(B)/tests/unit/%: tests/unit/%.c $(LIBRULES) $(LIBVPN) $(LIBCOMMON)
+$(B)/tests/unit/%: tests/unit/%.c $(LIBDAEMON) $(LIBRULES) $(LIBVPN) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) -Wno-missing-prototypes -MMD -MP -MF $@.d -o $@ $(filter %.c %.a,$^) $(LDLIBS) -lcmocka
 
-$(B)/policyd: $(call obj,$(DAEMON_SRC)) $(LIBRULES) $(LIBVPN) $(LIBCOMMON)
+$(B)/policyd: $(call obj,policyd/policyd.c) $(LIBDAEMON) $(LIBRULES) $(LIBVPN) $(LIBCOMMON)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(B)/policyd-vpn: $(call obj,vpn/main.c) $(LIBVPN) $(LIBCOMMON)

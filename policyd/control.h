@@ -9,6 +9,23 @@
 #include <stdio.h>
 #define CTL_DEFAULT_PATH "/run/policyd/policyd.sock"
 #define CTL_MAX_REQUEST 1024
+#define CTL_MAX_ARGS 8
+
+/* A parsed request line: the verb and its arguments, split at spaces. */
+struct ctl_request {
+	char buf[CTL_MAX_REQUEST + 1];   /* the line, cut into words */
+	const char *verb;
+	const char *args[CTL_MAX_ARGS];
+	int nargs;
+};
+
+/* Parse the bytes of one request up to its newline. Words are printable
+ * ASCII without quotes or backslashes, separated by single spaces.
+ * 0, or -EINVAL (and a reason in why) for anything else: an empty or
+ * over-long line, control or non-ASCII bytes, too many words, or no newline
+ * within CTL_MAX_REQUEST bytes. */
+int ctl_request_parse(const char *in, size_t len, struct ctl_request *r, const char **why);
+
 /* Send line, copy the body of the reply to out. 0 ("ok"), 1 ("error: ..."
  * printed to stderr), or -errno (no daemon, or it did not answer). */
 int ctl_request(const char *path, const char *line, FILE *out);

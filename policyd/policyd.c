@@ -304,7 +304,9 @@ static void serve(struct daemon *d, int fd)
 {
 	struct ucred cred;
 	socklen_t clen = sizeof(cred);
-	char req[CTL_MAX_REQUEST + 1], *reply = NULL;
+	struct ctl_request req;
+	char in[CTL_MAX_REQUEST], *reply = NULL;
+	const char *why;
 	size_t rlen = 0, got = 0;
 	FILE *f = open_memstream(&reply, &rlen);
 	ssize_t n;
@@ -316,24 +318,21 @@ static void serve(struct daemon *d, int fd)
 		fprintf(f, "error: permission denied\n");
 		goto out;
 	}
-	while (got < CTL_MAX_REQUEST && !memchr(req, '\n', got) &&
-	       (n = read(fd, req + got, CTL_MAX_REQUEST - got)) > 0)
+	while (got < sizeof(in) && !memchr(in, '\n', got) &&
+	       (n = read(fd, in + got, sizeof(in) - got)) > 0)
 		got += (size_t)n;
-	req[got] = '\0';
-	if (!strchr(req, '\n')) {
-		fprintf(f, "error: a request is one line of at most %d bytes\n", CTL_MAX_REQUEST);
-		goto out;
-	}
-	*strchr(req, '\n') = '\0';
-	if (!strcmp(req, "status")) {
+	if (ctl_request_parse(in, got, &req, &why) < 0) {
+		fprintf(f, "error: %s\n", why);
+	} else if (!strcmp(req.verb, "status") && req.nargs == 0) {
 		status(d, f);
-	} else if (!strcmp(req, "reload")) {
+	} else if (!strcmp(req.verb, "reload") && req.nargs == 0) {
 		if (reload(d, "policyctl reload") == 0)
 			fprintf(f, "ok\npolicy reloaded\n");
 		else
 			fprintf(f, "error: %s (the previous policy stays in force)\n", d->last_error);
 	} else {
-		fprintf(f, "error: unknown request \"%.40s\" (status, reload)\n", req);
+		fprintf(f, "error: unknown request \"%.40s\" with %d argument(s) (status, reload)\n",
+			req.verb, req.nargs);
 	}
 out:
 	fclose(f);
