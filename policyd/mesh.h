@@ -9,8 +9,12 @@
 #include <stdint.h>
 #include "policy.h"
 #include "uapi.h"
-/* The node whose public key is pub, or -1. */
+/* The node whose public key is pub, or -1. Linear: for one lookup. */
 long mesh_node_by_key(const struct policy *p, const uint8_t pub[32]);
+/* For many: p's nodes sorted by key (free() it; NULL when out of memory or
+ * empty), and a lookup in it in O(log n). */
+const struct node **mesh_nodes_by_key(const struct policy *p);
+const struct node *mesh_find(const struct node **sorted, size_t n, const uint8_t key[32]);
 /* Fill out (free with uapi_set_free) for node self of p; old is the policy
  * applied before (NULL at start). Endpoints are resolved here; one that does
  * not resolve is left out and named in warn (may be NULL). 0 or -ENOMEM. */

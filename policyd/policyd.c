@@ -161,6 +161,20 @@ static struct policy *policy_read(struct daemon *d, long *self, char *err, size_
 	return p;
 }
 
+/* POLICYD_TIMING=1: how long each start/reload phase took (benchmarks). */
+static void phase(const char *name)
+{
+	static struct timespec last;
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (name && getenv("POLICYD_TIMING"))
+		log_info("timing: %s %.1f ms", name,
+			 (double)(now.tv_sec - last.tv_sec) * 1e3 +
+				 (double)(now.tv_nsec - last.tv_nsec) / 1e6);
+	last = now;
+}
+
 static int apply_rules(struct daemon *d, const struct policy *p, size_t self, char *err,
 		       size_t errlen)
 {
@@ -219,9 +233,13 @@ static int policy_switch(struct daemon *d, struct policy *p, size_t self, char *
 {
 	int r;
 
-	if ((r = apply_rules(d, p, self, err, errlen)) < 0 ||
-	    (r = apply_device(d, p, self, d->p, err, errlen)) < 0)
+	phase(NULL);
+	if ((r = apply_rules(d, p, self, err, errlen)) < 0)
 		return r;
+	phase("rules");
+	if ((r = apply_device(d, p, self, d->p, err, errlen)) < 0)
+		return r;
+	phase("peers");
 	if ((r = apply_addresses(d, p, self)) < 0) /* not fatal: the tunnel may still carry */
 		log_warn("%s: addresses: %s", d->ifname, strerror(-r));
 	policy_free(d->p);
@@ -262,17 +280,18 @@ struct status_ctx {
 	struct daemon *d;
 	FILE *f;
 	time_t now;
+	const struct node **sorted;   /* the policy's nodes by key */
 };
 
 static void status_peer(void *arg, const struct device_peer_info *pi)
 {
 	struct status_ctx *c = arg;
-	long n = mesh_node_by_key(c->d->p, pi->public_key);
+	const struct node *n = mesh_find(c->sorted, c->d->p->nnodes, pi->public_key);
 	char ep[80] = "-";
 
 	if (pi->endpoint.ss_family)
 		uapi_format_endpoint(ep, sizeof(ep), &pi->endpoint);
-	fprintf(c->f, "  %-20s endpoint %-24s ", n >= 0 ? c->d->p->nodes[n].name : "?", ep);
+	fprintf(c->f, "  %-20s endpoint %-24s ", n ? n->name : "?", ep);
 	if (pi->last_handshake.tv_sec)
 		fprintf(c->f, "handshake %llds ago", (long long)(c->now - pi->last_handshake.tv_sec));
 	else
@@ -283,7 +302,7 @@ static void status_peer(void *arg, const struct device_peer_info *pi)
 
 static void status(struct daemon *d, FILE *f)
 {
-	struct status_ctx c = { d, f, time(NULL) };
+	struct status_ctx c = { d, f, time(NULL), mesh_nodes_by_key(d->p) };
 	char hash[17], when[32];
 
 	sodium_bin2hex(hash, sizeof(hash), d->p->hash, 8);
@@ -297,6 +316,7 @@ static void status(struct daemon *d, FILE *f)
 		fprintf(f, "last reload: ok (%u reloads, %u refused)\n", d->reloads, d->failures);
 	fprintf(f, "peers:\n");
 	device_peers(d->dev, status_peer, &c);
+	free(c.sorted);
 }
 
 /* One request on a connected client. Only root or our own uid may ask. */
@@ -404,8 +424,10 @@ static int start(struct daemon *d)
 	struct policy *p;
 	int r;
 
+	phase(NULL);
 	if (key_load(d) < 0 || !(p = policy_read(d, &self, err, sizeof(err))))
 		return -1;
+	phase("load");
 	snprintf(d->ifname, sizeof(d->ifname), "%s", d->ifname_opt ? d->ifname_opt
 								     : p->net.interface);
 	if ((r = rules_nl_open(&d->nl)) < 0)

@@ -484,11 +484,12 @@ static int set_private_key(struct device *dev, const uint8_t key[32])
 	return 0;
 }
 
-static int apply_allowed_ips(struct device *dev, struct peer *p, const struct uapi_peer *u)
+static int apply_allowed_ips(struct device *dev, struct peer *p, const struct uapi_peer *u,
+			     bool created)
 {
 	int r;
 
-	if (u->replace_allowed_ips)
+	if (u->replace_allowed_ips && !created) /* a walk of the whole trie */
 		allowedips_remove_peer(dev->aips, p);
 	for (size_t i = 0; i < u->nallowed_ips; i++) {
 		const struct uapi_allowed_ip *a = &u->allowed_ips[i];
@@ -504,6 +505,7 @@ static int apply_allowed_ips(struct device *dev, struct peer *p, const struct ua
 static int apply_peer(struct device *dev, const struct uapi_peer *u, struct peer **kick)
 {
 	struct peer *p = device_peer_by_pub(dev, u->public_key);
+	bool created = false;
 
 	*kick = NULL;
 	if (dev->local && !sodium_memcmp(u->public_key, dev->local->pub, 32))
@@ -518,6 +520,7 @@ static int apply_peer(struct device *dev, const struct uapi_peer *u, struct peer
 			return 0;
 		if (!(p = peer_new(dev, u->public_key)))
 			return -ENOMEM;
+		created = true;
 	}
 	pthread_mutex_lock(&p->lock);
 	if (u->has_psk)
@@ -531,7 +534,7 @@ static int apply_peer(struct device *dev, const struct uapi_peer *u, struct peer
 		p->timers.persistent_interval = u->keepalive;
 	}
 	pthread_mutex_unlock(&p->lock);
-	return apply_allowed_ips(dev, p, u);
+	return apply_allowed_ips(dev, p, u, created);
 }
 
 int device_apply(struct device *dev, const struct uapi_set *s)

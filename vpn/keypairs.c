@@ -6,51 +6,12 @@
 #include <string.h>
 
 #include "keypairs.h"
+#include "secmem.h"
 #include "timers.h"
 
-/* Keypairs come from a pool of sodium_malloc()ed slabs (locked, guarded):
- * one sodium_malloc per handshake costs more than the handshake's DH work
- * (mmap, mprotect and mlock each time). A released keypair is wiped and
- * goes back on the free list; slabs live as long as the process. */
-#define SLAB 64
-
-union slot {
-	struct keypair kp;
-	union slot *next;
-};
-
-static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
-static union slot *pool_free;
-
-static struct keypair *pool_get(void)
-{
-	union slot *s;
-
-	pthread_mutex_lock(&pool_lock);
-	if (!pool_free) {
-		union slot *slab = sodium_malloc(SLAB * sizeof(*slab));
-
-		for (int i = 0; slab && i < SLAB; i++) {
-			slab[i].next = pool_free;
-			pool_free = &slab[i];
-		}
-	}
-	if ((s = pool_free))
-		pool_free = s->next;
-	pthread_mutex_unlock(&pool_lock);
-	return s ? &s->kp : NULL;
-}
-
-static void pool_put(struct keypair *kp)
-{
-	union slot *s = (union slot *)kp;
-
-	sodium_memzero(kp, sizeof(*kp));
-	pthread_mutex_lock(&pool_lock);
-	s->next = pool_free;
-	pool_free = s;
-	pthread_mutex_unlock(&pool_lock);
-}
+/* Keypairs come from a pool of locked slabs (secmem.h): one sodium_malloc
+ * per handshake cost more than the handshake's DH work. */
+static struct secpool pool = SECPOOL_INIT(struct keypair);
 
 void keypair_get(struct keypair *kp)
 {
@@ -60,7 +21,7 @@ void keypair_get(struct keypair *kp)
 void keypair_put(struct keypair *kp)
 {
 	if (kp && atomic_fetch_sub_explicit(&kp->refs, 1, memory_order_acq_rel) == 1)
-		pool_put(kp); /* wipes */
+		secpool_put(&pool, kp); /* wipes */
 }
 
 static void drop(struct keypair **kp)
@@ -71,7 +32,7 @@ static void drop(struct keypair **kp)
 
 int keypairs_add(struct keypairs *ks, const struct noise_keypair *nk, double now)
 {
-	struct keypair *kp = pool_get();
+	struct keypair *kp = secpool_get(&pool);
 
 	if (!kp)
 		return -ENOMEM;

@@ -7,6 +7,7 @@
 #include "blake2s.h"
 #include "kdf.h"
 #include "noise.h"
+#include "secmem.h"
 #include "tai64n.h"
 
 static const char construction[] = "Noise_IKpsk2_25519_ChaChaPoly_BLAKE2s";
@@ -96,6 +97,9 @@ static void mac1_key(uint8_t out[32], const uint8_t pub[32])
 	blake2s_hash2(out, label_mac1, sizeof(label_mac1) - 1, pub, 32);
 }
 
+/* Peers' keys: one slab allocation each would cost 8 KB of RSS and an mlock. */
+static struct secpool peer_pool = SECPOOL_INIT(struct noise_peer);
+
 struct noise_local *noise_local_new(const uint8_t priv[NOISE_KEY])
 {
 	struct noise_local *l = sodium_malloc(sizeof(*l));
@@ -119,17 +123,16 @@ void noise_local_free(struct noise_local *l)
 struct noise_peer *noise_peer_new(const struct noise_local *l, const uint8_t pub[NOISE_KEY],
 				  const uint8_t *psk)
 {
-	struct noise_peer *p = sodium_malloc(sizeof(*p));
+	struct noise_peer *p = secpool_get(&peer_pool);
 
 	if (!p)
 		return NULL;
-	sodium_memzero(p, sizeof(*p));
 	memcpy(p->remote_pub, pub, NOISE_KEY);
 	if (psk)
 		memcpy(p->psk, psk, NOISE_KEY);
 	mac1_key(p->remote_mac1_key, pub);
 	if (l && noise_peer_set_local(p, l) < 0) {
-		sodium_free(p);
+		secpool_put(&peer_pool, p);
 		errno = EINVAL;
 		return NULL;
 	}
@@ -143,16 +146,27 @@ int noise_peer_set_local(struct noise_peer *p, const struct noise_local *l)
 	sodium_memzero(p->hash, sizeof(p->hash));
 	sodium_memzero(p->ck, sizeof(p->ck));
 	p->state = NOISE_ZEROED;
-	if (l && crypto_scalarmult(p->ss, l->priv, p->remote_pub) == 0)
+	sodium_memzero(p->ss, sizeof(p->ss));
+	p->ss_ready = false;
+	return l ? 0 : -EINVAL;
+}
+
+/* ss = DH(our static, its static), computed once per identity. */
+static int static_dh(const struct noise_local *l, struct noise_peer *p)
+{
+	if (p->ss_ready)
 		return 0;
-	sodium_memzero(p->ss, sizeof(p->ss)); /* no identity, or a low-order key */
-	return -EINVAL;
+	if (crypto_scalarmult(p->ss, l->priv, p->remote_pub) != 0) {
+		sodium_memzero(p->ss, sizeof(p->ss)); /* a low-order key */
+		return -EINVAL;
+	}
+	p->ss_ready = true;
+	return 0;
 }
 
 void noise_peer_free(struct noise_peer *p)
 {
-	if (p)
-		sodium_free(p);
+	secpool_put(&peer_pool, p); /* wipes */
 }
 
 void noise_set_mac1(uint8_t *msg, size_t off, const uint8_t key[NOISE_KEY])
@@ -192,7 +206,7 @@ int noise_create_initiation(const struct noise_local *l, struct noise_peer *p,
 	int r;
 
 	memset(out, 0, NOISE_INITIATION_LEN);
-	if (sodium_is_zero(p->ss, NOISE_KEY))
+	if (static_dh(l, p) < 0)
 		return -EINVAL; /* no usable static DH with this peer */
 	put32(out, NOISE_MSG_INITIATION);
 	put32(out + I_SENDER, local_index);
@@ -241,7 +255,7 @@ int noise_consume_initiation(const struct noise_local *l, const uint8_t in[NOISE
 		goto out;
 	mix_hash(h, in + I_STATIC, 48);
 	r = -ENOKEY;
-	if (!(p = lookup(ctx, s_pub)) || sodium_is_zero(p->ss, NOISE_KEY))
+	if (!(p = lookup(ctx, s_pub)) || static_dh(l, p) < 0)
 		goto out;
 	kdf_derive2(ck, key, ck, 32, p->ss, 32);
 	if ((r = open_(ts, in + I_TS, 28, key, h)) < 0)

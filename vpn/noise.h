@@ -36,7 +36,8 @@ struct noise_local {
 struct noise_peer {
 	uint8_t remote_pub[NOISE_KEY];
 	uint8_t psk[NOISE_KEY];          /* zero = none */
-	uint8_t ss[NOISE_KEY];           /* DH(local static, remote static), precomputed */
+	uint8_t ss[NOISE_KEY];           /* DH(local static, remote static), on first use */
+	bool ss_ready;
 	uint8_t remote_mac1_key[NOISE_KEY];
 	uint8_t last_timestamp[12];      /* newest accepted initiation timestamp */
 	/* the handshake in flight */
@@ -56,13 +57,14 @@ struct noise_keypair {
 /* Allocated with sodium_malloc (guarded, locked); free with noise_*_free. */
 struct noise_local *noise_local_new(const uint8_t priv[NOISE_KEY]);
 void noise_local_free(struct noise_local *l);
-/* NULL with errno EINVAL if the peer's key makes the static DH all-zero (a
- * low-order point). l may be NULL: the device has no identity yet. */
+/* NULL only when out of memory. l may be NULL: the device has no identity
+ * yet. A low-order key is accepted here and fails every handshake. */
 struct noise_peer *noise_peer_new(const struct noise_local *l, const uint8_t pub[NOISE_KEY],
 				  const uint8_t *psk);
-/* Recompute the static DH for a new identity l (or none); the handshake in
- * flight is dropped. -EINVAL (handshakes impossible) if l is NULL or the
- * result is all-zero. */
+/* A new identity l (or none): the handshake in flight is dropped and the
+ * static DH is recomputed when first needed (a mesh of 10,000 nodes need
+ * not pay 10,000 DH at start for peers that never talk). -EINVAL if l is
+ * NULL. A low-order peer key is refused when the handshake needs the DH. */
 int noise_peer_set_local(struct noise_peer *p, const struct noise_local *l);
 void noise_peer_free(struct noise_peer *p);
 

@@ -97,8 +97,8 @@ static void test_initial(void **state)
 
 static void test_reload_diff(void **state)
 {
-	char nodes[2048];
-	struct policy *old, *neu;
+	char nodes[2048], *ep;
+	struct policy *old, *neu, *moved;
 	struct uapi_set s;
 
 	(void)state;
@@ -107,15 +107,27 @@ static void test_reload_diff(void **state)
 	nodes3(nodes, sizeof(nodes), false); /* carol leaves */
 	neu = load(nodes);
 	assert_int_equal(mesh_device_set(neu, 0, old, &s, NULL, 0), 0);
-	assert_false(s.replace_peers);         /* sessions of the others survive */
-	assert_int_equal(s.npeers, 3);          /* carol removed, alice and bob updated */
+	assert_false(s.replace_peers);         /* the others' sessions survive */
+	assert_int_equal(s.npeers, 1);          /* only carol, removed */
 	assert_true(peer_of(&s, 3)->remove);
-	assert_false(peer_of(&s, 1)->remove);
+	uapi_set_free(&s);
+	/* bob moves: only bob is updated, in place */
+	ep = strstr(nodes, "[2001:db8::3]:4000");
+	memcpy(ep, "[2001:db8::9]", 13);
+	moved = load(nodes);
+	assert_int_equal(mesh_device_set(moved, 0, neu, &s, NULL, 0), 0);
+	assert_int_equal(s.npeers, 1);
+	assert_non_null(peer_of(&s, 2));
 	assert_false(peer_of(&s, 2)->remove);
-	assert_null(peer_of(&s, 0));
+	assert_true(peer_of(&s, 2)->has_endpoint);
+	uapi_set_free(&s);
+	/* the same policy again: nothing to do but the port */
+	assert_int_equal(mesh_device_set(moved, 0, moved, &s, NULL, 0), 0);
+	assert_int_equal(s.npeers, 0);
 	uapi_set_free(&s);
 	policy_free(old);
 	policy_free(neu);
+	policy_free(moved);
 }
 
 static void test_unresolvable_endpoint(void **state)
