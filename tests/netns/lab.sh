@@ -1,5 +1,6 @@
 # shellcheck shell=bash
-# The three-namespace lab shared by 10-rules.sh and demo.sh (source lib.sh first).
+# The three-namespace lab of 10-rules.sh (source lib.sh first): a veth stands in
+# for the VPN.  demo.sh and 50-daemon.sh run the real daemons instead.
 #
 #   internet 198.51.100.2 ──net0──pub0── 198.51.100.1  server  100.64.0.1 ──pd$$──vpn0── peer
 #                                                          fd7a:115c:a1e0::1            100.64.0.2 = alice
