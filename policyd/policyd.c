@@ -1,6 +1,7 @@
 /* policyd.c — one policy, this host configured: the daemon.
  *
  *   policyd --policy FILE --key FILE [--interface NAME] [--control PATH]
+ *           [--trust ADMIN-KEYS]
  *
  * Finds its own node by the public key of its private key, brings up the
  * VPN interface (the policy's name unless --interface; MTU 1420, the node's
@@ -10,7 +11,9 @@
  * that fails to load, to pass its tests or to apply is logged, reported in
  * `policyctl status`, and the running one stays. On exit the table stays in
  * the kernel (fail closed). The UAPI socket of the interface works as for
- * policyd-vpn, so `wg show` reads the daemon's device. */
+ * policyd-vpn, so `wg show` reads the daemon's device. With --trust, a
+ * policy is applied only if FILE.sig is a signature of it by one of the
+ * admin keys listed there (policyctl sign), at start and at every reload. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -43,12 +46,14 @@
 #include "mesh.h"
 #include "policy.h"
 #include "ptest.h"
+#include "sign.h"
 #include "uapi.h"
 
 #define VPN_MTU 1420
 
 struct daemon {
 	const char *policy_path, *key_path, *ifname_opt, *ctl_path;
+	const char *trust_path;        /* admin keys; set: only signed policies */
 	char ifname[IFNAMSIZ];
 	uint8_t *priv;                 /* sodium_malloc */
 	uint8_t pub[32];
@@ -118,6 +123,27 @@ static int key_load(struct daemon *d)
 
 /* ---- loading and applying a policy ---------------------------------------------- */
 
+/* With --trust: POLICY.sig must be an admin's signature of these bytes. */
+static int verify_signature(struct daemon *d, const char *text, size_t len, char *err,
+			    size_t errlen)
+{
+	char path[4096], why[384], *sig = NULL;
+	size_t slen;
+	int r;
+
+	snprintf(path, sizeof(path), "%s.sig", d->policy_path);
+	if ((r = file_read(path, &sig, &slen)) < 0) {
+		snprintf(err, errlen, "%s: unsigned policy refused (%.200s.sig: %s)", d->policy_path,
+			 d->policy_path, strerror(-r));
+		return -1;
+	}
+	r = sign_verify(d->trust_path, text, len, sig, slen, why, sizeof(why));
+	free(sig);
+	if (r < 0)
+		snprintf(err, errlen, "%s: signature refused: %s", d->policy_path, why);
+	return r;
+}
+
 /* Parse, validate, test; find ourselves. Errors go to err (and the log). */
 static struct policy *policy_read(struct daemon *d, long *self, char *err, size_t errlen)
 {
@@ -130,6 +156,11 @@ static struct policy *policy_read(struct daemon *d, long *self, char *err, size_
 	err[0] = '\0';
 	if (r < 0) {
 		snprintf(err, errlen, "%s: %s", d->policy_path, strerror(-r));
+		return NULL;
+	}
+	if (d->trust_path && verify_signature(d, text, len, err, errlen) < 0) {
+		free(text);
+		log_error("%s", err);
 		return NULL;
 	}
 	diags_init(&dg);
@@ -470,18 +501,20 @@ static int watch_policy(struct daemon *d)
 
 static bool policy_changed(struct daemon *d)
 {
-	char buf[4096], base[4096];
+	char buf[4096], base[4096], sig[4100];
 	const char *name;
 	bool hit = false;
 	ssize_t n;
 
 	snprintf(base, sizeof(base), "%s", d->policy_path);
 	name = basename(base);
+	snprintf(sig, sizeof(sig), "%s.sig", name);
 	while ((n = read(d->ino_fd, buf, sizeof(buf))) > 0)
 		for (char *q = buf; q < buf + n;) {
 			struct inotify_event *ev = (struct inotify_event *)(void *)q;
 
-			if (ev->len && !strcmp(ev->name, name))
+			/* the policy, or its signature (written after it) */
+			if (ev->len && (!strcmp(ev->name, name) || !strcmp(ev->name, sig)))
 				hit = true;
 			q += sizeof(*ev) + ev->len;
 		}
@@ -521,7 +554,8 @@ static void run(struct daemon *d)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: policyd --policy FILE --key FILE [--interface NAME] [--control PATH]\n");
+	fprintf(f, "usage: policyd --policy FILE --key FILE [--interface NAME] [--control PATH]\n"
+		   "               [--trust ADMIN-KEYS]   (then only policies signed by one of them)\n");
 }
 
 int main(int argc, char **argv)
@@ -529,19 +563,21 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "policy", required_argument, NULL, 'p' }, { "key", required_argument, NULL, 'k' },
 		{ "interface", required_argument, NULL, 'i' },
-		{ "control", required_argument, NULL, 'c' }, { "help", no_argument, NULL, 'h' },
+		{ "control", required_argument, NULL, 'c' }, { "trust", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 } };
 	struct daemon d = { .ctl_path = CTL_DEFAULT_PATH, .uapi_fd = -1, .ctl_fd = -1,
 			    .sig_fd = -1, .ino_fd = -1 };
 	sigset_t mask;
 	int o, rc = 1;
 
-	while ((o = getopt_long(argc, argv, "p:k:i:c:h", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "p:k:i:c:t:h", opts, NULL)) != -1) {
 		switch (o) {
 		case 'p': d.policy_path = optarg; break;
 		case 'k': d.key_path = optarg; break;
 		case 'i': d.ifname_opt = optarg; break;
 		case 'c': d.ctl_path = optarg; break;
+		case 't': d.trust_path = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}

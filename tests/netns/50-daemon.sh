@@ -12,6 +12,8 @@
 # the daemon, a broken policy is refused and the old one stays, a policy that
 # grants bob is applied live, kill -9 leaves the table (fail closed) and a
 # restart brings the mesh back, and a key file readable by others is refused.
+# web1 trusts one admin key (--trust): a policy signed with another key, or
+# not signed, is refused like a broken one.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -26,6 +28,10 @@ declare -A IF=([web1]=pdw$$ [alice]=pda$$ [bob]=pdb$$)
 declare -A VPN=([web1]=100.64.0.1 [alice]=100.64.0.2 [bob]=100.64.0.3)
 declare -A PID=() PUB=()
 
+ADMIN=$T/admin.key ROGUE=$T/rogue.key
+"$POLICYCTL" sign-keygen >"$ADMIN"
+"$POLICYCTL" sign-keygen >"$ROGUE"
+"$POLICYCTL" sign-pubkey --key "$ADMIN" >"$T/trusted"
 for n in web1 alice bob; do
 	netns_add "${NS[$n]}"
 	wg genkey >"$T/$n.key"
@@ -71,9 +77,10 @@ EOF
 }
 
 start() { # NODE
-	local n=$1
+	local n=$1 trust=()
+	[ "$n" != web1 ] || trust=(--trust "$T/trusted")
 	netns_bg "${NS[$n]}" "$PD" --policy "$T/$n/policy.json" --key "$T/$n.key" \
-		--interface "${IF[$n]}" --control "$T/$n.ctl" 2>>"$T/$n.log"
+		--interface "${IF[$n]}" --control "$T/$n.ctl" "${trust[@]}" 2>>"$T/$n.log"
 	PID[$n]=$PDT_LAST_PID
 }
 ctl() { ip netns exec "${NS[$1]}" "$POLICYCTL" "${@:2}" --control "$T/$1.ctl"; }
@@ -84,6 +91,9 @@ tcp_ok() { # NS ADDR PORT: a TCP connection opens within 3 s
 
 for n in web1 alice bob; do
 	policy "$T/$n/policy.json" '"alice"'
+done
+"$POLICYCTL" sign --key "$ADMIN" "$T/web1/policy.json" >/dev/null
+for n in web1 alice bob; do
 	start "$n"
 done
 for n in web1 alice bob; do
@@ -121,10 +131,20 @@ else ok "policyctl reload refuses a broken policy"; fi
 check "status reports the failed reload" bash -c "'$POLICYCTL' status --control '$T/web1.ctl' | grep -q 'last reload: FAILED'"
 check "after the broken policy alice still reaches web1:22" tcp_ok "${NS[alice]}" "${VPN[web1]}" 22
 
-# ---- a policy that lets bob in, applied live -----------------------------------
+# ---- a policy that lets bob in: signed by a stranger, then by the admin ---------
 policy "$T/web1/policy.json" '"alice", "bob"'
-if ctl web1 reload >/dev/null; then ok "policyctl reload applies the new policy"
-else not_ok "policyctl reload applies the new policy"; fi
+"$POLICYCTL" sign --key "$ROGUE" "$T/web1/policy.json" >/dev/null
+sleep 0.5
+if out=$(ctl web1 reload 2>&1); then not_ok "a policy signed with another key is refused"
+else check "a policy signed with another key is refused" grep -q "signature refused" <<<"$out"; fi
+if tcp_ok "${NS[bob]}" "${VPN[web1]}" 22; then not_ok "bob still refused under the rogue policy"
+else ok "bob still refused under the rogue policy"; fi
+rm -f "$T/web1/policy.json.sig"
+if out=$(ctl web1 reload 2>&1); then not_ok "an unsigned policy is refused"
+else check "an unsigned policy is refused" grep -q "unsigned policy refused" <<<"$out"; fi
+"$POLICYCTL" sign --key "$ADMIN" "$T/web1/policy.json" >/dev/null
+if ctl web1 reload >/dev/null; then ok "policyctl reload applies the admin-signed policy"
+else not_ok "policyctl reload applies the admin-signed policy"; fi
 check "bob now reaches web1:22" wait_until 5 tcp_ok "${NS[bob]}" "${VPN[web1]}" 22
 check "alice still reaches web1:22" tcp_ok "${NS[alice]}" "${VPN[web1]}" 22
 

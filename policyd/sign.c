@@ -1,0 +1,155 @@
+/* sign.c — Ed25519 over SIGN_DOMAIN || policy bytes. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "file.h"
+#include "sign.h"
+
+void sign_keygen(char out[45])
+{
+	unsigned char seed[32];
+
+	randombytes_buf(seed, sizeof(seed));
+	sodium_bin2base64(out, 45, seed, 32, sodium_base64_VARIANT_ORIGINAL);
+	sodium_memzero(seed, sizeof(seed));
+}
+
+static int b64_32(const char *s, size_t n, unsigned char out[32])
+{
+	size_t len = 0;
+
+	while (n && (s[n - 1] == '\n' || s[n - 1] == '\r' || s[n - 1] == ' '))
+		n--;
+	return sodium_base642bin(out, 32, s, n, NULL, &len, NULL,
+				 sodium_base64_VARIANT_ORIGINAL) == 0 && len == 32 ? 0 : -1;
+}
+
+/* The Ed25519 secret key (64 bytes, sodium_malloc) from a 0600 seed file. */
+static unsigned char *load_secret(const char *keyfile, unsigned char pk[32], char *err,
+				  size_t errlen)
+{
+	char buf[128];
+	struct stat st;
+	unsigned char seed[32], *sk = NULL;
+	int fd = open(keyfile, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	ssize_t n = -1;
+
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", keyfile, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && !(st.st_mode & 077))
+		n = read(fd, buf, sizeof(buf) - 1);
+	else
+		snprintf(err, errlen, "%s: an admin key file must be a regular file of mode 0600",
+			 keyfile);
+	close(fd);
+	if (n > 0 && b64_32(buf, (size_t)n, seed) == 0 && (sk = sodium_malloc(64)))
+		crypto_sign_seed_keypair(pk, sk, seed);
+	else if (n >= 0)
+		snprintf(err, errlen, "%s: not an admin key (44 characters of base64, as "
+			 "policyctl sign-keygen writes)", keyfile);
+	sodium_memzero(buf, sizeof(buf));
+	sodium_memzero(seed, sizeof(seed));
+	return sk;
+}
+
+int sign_pubkey(const char *keyfile, char out[45], char *err, size_t errlen)
+{
+	unsigned char pk[32], *sk = load_secret(keyfile, pk, err, errlen);
+
+	if (!sk)
+		return -1;
+	sodium_free(sk);
+	sodium_bin2base64(out, 45, pk, 32, sodium_base64_VARIANT_ORIGINAL);
+	return 0;
+}
+
+/* SIGN_DOMAIN || text, the signed message. */
+static unsigned char *message(const char *text, size_t len, size_t *mlen)
+{
+	size_t d = sizeof(SIGN_DOMAIN); /* with its NUL: the domain is delimited */
+	unsigned char *m = malloc(d + len + 1);
+
+	if (m) {
+		memcpy(m, SIGN_DOMAIN, d);
+		memcpy(m + d, text, len);
+		*mlen = d + len;
+	}
+	return m;
+}
+
+int sign_text(const char *keyfile, const char *text, size_t len, char out[SIGN_B64_LEN],
+	      char *err, size_t errlen)
+{
+	unsigned char pk[32], sig[64], *sk = load_secret(keyfile, pk, err, errlen), *m;
+	size_t mlen;
+
+	if (!sk)
+		return -1;
+	if (!(m = message(text, len, &mlen))) {
+		sodium_free(sk);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	crypto_sign_detached(sig, NULL, m, mlen, sk);
+	sodium_free(sk);
+	free(m);
+	sodium_bin2base64(out, SIGN_B64_LEN, sig, 64, sodium_base64_VARIANT_ORIGINAL);
+	return 0;
+}
+
+int sign_verify(const char *trustfile, const char *text, size_t len, const char *sigtxt,
+		size_t siglen, char *err, size_t errlen)
+{
+	unsigned char sig[64], pk[32], *m = NULL;
+	char *trust = NULL, *line, *save = NULL, *t;
+	size_t mlen, tlen, slen = 0, keys = 0;
+	int r = -1, fr;
+
+	while (siglen && (sigtxt[siglen - 1] == '\n' || sigtxt[siglen - 1] == '\r'))
+		siglen--;
+	if (sodium_base642bin(sig, 64, sigtxt, siglen, NULL, &slen, NULL,
+			      sodium_base64_VARIANT_ORIGINAL) != 0 || slen != 64) {
+		snprintf(err, errlen, "the signature file is not one base64 Ed25519 signature");
+		return -1;
+	}
+	if ((fr = file_read(trustfile, &trust, &tlen)) < 0) {
+		snprintf(err, errlen, "%s: %s", trustfile, strerror(-fr));
+		return -1;
+	}
+	if (!(t = realloc(trust, tlen + 1)) || !(m = message(text, len, &mlen))) {
+		free(t ? t : trust);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	trust = t;
+	trust[tlen] = '\0';
+	for (line = strtok_r(trust, "\n", &save); line && r; line = strtok_r(NULL, "\n", &save)) {
+		if (!line[strspn(line, " \t\r")] || line[0] == '#')
+			continue;
+		if (b64_32(line, strlen(line), pk) < 0) {
+			snprintf(err, errlen, "%s: \"%.50s\" is not a base64 Ed25519 public key",
+				 trustfile, line);
+			goto out;
+		}
+		keys++;
+		if (crypto_sign_verify_detached(sig, m, mlen, pk) == 0)
+			r = 0;
+	}
+	if (r && keys)
+		snprintf(err, errlen, "the signature is not from any of the %zu trusted keys in %s",
+			 keys, trustfile);
+	else if (r)
+		snprintf(err, errlen, "%s lists no trusted key", trustfile);
+out:
+	free(trust);
+	free(m);
+	return r;
+}
