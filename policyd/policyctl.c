@@ -34,6 +34,7 @@ struct cmd_opts {
 	const char *control;   /* the daemon's control socket */
 	const char *key;       /* an admin (Ed25519) key file */
 	const char *trust;     /* trusted admin public keys */
+	const char *confirm;   /* apply through the daemon, rolled back unless confirmed */
 };
 
 struct loaded {
@@ -158,6 +159,35 @@ static int cmd_show(const struct cmd_opts *o)
 	return r;
 }
 
+static int daemon_request(const struct cmd_opts *o, const char *verb);
+
+/* apply FILE --confirm 60s: the running daemon applies FILE and rolls it
+ * back by itself unless `policyctl confirm` follows in time. */
+static int apply_confirmed(const struct cmd_opts *o)
+{
+	char abs[4096], line[CTL_MAX_REQUEST];
+	uint32_t secs;
+
+	if (duration_parse(o->confirm, &secs) < 0 || !secs) {
+		log_error("--confirm: bad duration \"%s\" (e.g. 60s, 5m)", o->confirm);
+		return EXIT_USAGE;
+	}
+	if (o->node || o->check_only) {
+		log_error("apply --confirm goes through the daemon: no --node or --check");
+		return EXIT_USAGE;
+	}
+	if (!realpath(o->file, abs)) {
+		log_error("%s: %s", o->file, strerror(errno));
+		return EXIT_USAGE;
+	}
+	if ((size_t)snprintf(line, sizeof(line), "apply %s %us", abs, secs) >= sizeof(line) ||
+	    strpbrk(abs, " \"'\\")) {
+		log_error("%s: the path must be short and without spaces or quotes", abs);
+		return EXIT_USAGE;
+	}
+	return daemon_request(o, line);
+}
+
 static int cmd_apply(const struct cmd_opts *o)
 {
 	struct apply_report rep;
@@ -165,6 +195,8 @@ static int cmd_apply(const struct cmd_opts *o)
 	struct loaded l = { 0 };
 	int r;
 
+	if (o->confirm)
+		return apply_confirmed(o);
 	phase(NULL);
 	r = load_node(o, true, &l);
 	if (r) {
@@ -363,6 +395,11 @@ static int cmd_reload(const struct cmd_opts *o)
 	return daemon_request(o, "reload");
 }
 
+static int cmd_confirm(const struct cmd_opts *o)
+{
+	return daemon_request(o, "confirm");
+}
+
 struct command {
 	const char *name;
 	int (*fn)(const struct cmd_opts *);
@@ -374,7 +411,9 @@ static const struct command commands[] = {
 	{ "check", cmd_check, true, "FILE                parse, validate and run the policy's tests" },
 	{ "show", cmd_show, true, "FILE --node NAME     print the node's nftables ruleset" },
 	{ "apply", cmd_apply, true,
-	  "FILE --node NAME [--check]  install the node's table in this network namespace" },
+	  "FILE --node NAME [--check]  install the node's table in this network namespace\n"
+	  "              FILE --confirm 60s  through the daemon; rolled back unless confirmed" },
+	{ "confirm", cmd_confirm, false, "[--control PATH]  keep what apply --confirm applied" },
 	{ "keygen", cmd_keygen, false, "                   print a new private key" },
 	{ "pubkey", cmd_pubkey, false, "                   private key on stdin -> public key" },
 	{ "sign-keygen", cmd_sign_keygen, false, "                print a new admin (Ed25519) key" },
@@ -404,6 +443,7 @@ static int parse_opts(int argc, char **argv, const struct command *c, struct cmd
 		{ "control", required_argument, NULL, 'C' },
 		{ "key", required_argument, NULL, 'k' },
 		{ "trust", required_argument, NULL, 'T' },
+		{ "confirm", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -427,6 +467,9 @@ static int parse_opts(int argc, char **argv, const struct command *c, struct cmd
 			break;
 		case 'T':
 			o->trust = optarg;
+			break;
+		case 'F':
+			o->confirm = optarg;
 			break;
 		case 't':
 			if (rfc3339_parse(optarg, &t) < 0) {

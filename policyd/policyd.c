@@ -62,6 +62,15 @@ struct daemon {
 	time_t loaded_at;
 	unsigned reloads, failures;
 	char last_error[1024];         /* of the last reload; empty: it worked */
+	/* commit-confirmed: the policy in force before `apply --confirm`, back
+	 * in force at confirm_by unless `confirm` comes first */
+	struct policy *rollback;
+	size_t rollback_self;
+	time_t confirm_by;
+	char *pending_text;            /* the new policy's bytes, written on confirm */
+	size_t pending_len;
+	char pending_from[256];
+	char last_rollback[512];
 	struct device *dev;
 	pthread_t dev_thread;
 	int uapi_fd, ctl_fd, sig_fd, ino_fd, ino_wd;
@@ -124,41 +133,42 @@ static int key_load(struct daemon *d)
 /* ---- loading and applying a policy ---------------------------------------------- */
 
 /* With --trust: POLICY.sig must be an admin's signature of these bytes. */
-static int verify_signature(struct daemon *d, const char *text, size_t len, char *err,
-			    size_t errlen)
+static int verify_signature(struct daemon *d, const char *file, const char *text, size_t len,
+			    char *err, size_t errlen)
 {
 	char path[4096], why[384], *sig = NULL;
 	size_t slen;
 	int r;
 
-	snprintf(path, sizeof(path), "%s.sig", d->policy_path);
+	snprintf(path, sizeof(path), "%s.sig", file);
 	if ((r = file_read(path, &sig, &slen)) < 0) {
-		snprintf(err, errlen, "%s: unsigned policy refused (%.200s.sig: %s)", d->policy_path,
-			 d->policy_path, strerror(-r));
+		snprintf(err, errlen, "%s: unsigned policy refused (%.200s.sig: %s)", file, file,
+			 strerror(-r));
 		return -1;
 	}
 	r = sign_verify(d->trust_path, text, len, sig, slen, why, sizeof(why));
 	free(sig);
 	if (r < 0)
-		snprintf(err, errlen, "%s: signature refused: %s", d->policy_path, why);
+		snprintf(err, errlen, "%s: signature refused: %s", file, why);
 	return r;
 }
 
 /* Parse, validate, test; find ourselves. Errors go to err (and the log). */
-static struct policy *policy_read(struct daemon *d, long *self, char *err, size_t errlen)
+static struct policy *policy_read_from(struct daemon *d, const char *path, long *self,
+					char *err, size_t errlen, char **text_out, size_t *len_out)
 {
 	struct diags dg;
 	struct policy *p = NULL;
 	char *text = NULL, line[512], pubtxt[64];
 	size_t len, checked;
-	int r = file_read(d->policy_path, &text, &len);
+	int r = file_read(path, &text, &len);
 
 	err[0] = '\0';
 	if (r < 0) {
-		snprintf(err, errlen, "%s: %s", d->policy_path, strerror(-r));
+		snprintf(err, errlen, "%s: %s", path, strerror(-r));
 		return NULL;
 	}
-	if (d->trust_path && verify_signature(d, text, len, err, errlen) < 0) {
+	if (d->trust_path && verify_signature(d, path, text, len, err, errlen) < 0) {
 		free(text);
 		log_error("%s", err);
 		return NULL;
@@ -171,25 +181,38 @@ static struct policy *policy_read(struct daemon *d, long *self, char *err, size_
 		p = NULL;
 	}
 	for (size_t i = 0; i < dg.n; i++) {
-		diag_format(&dg.v[i], d->policy_path, line, sizeof(line));
+		diag_format(&dg.v[i], path, line, sizeof(line));
 		log_msg(dg.v[i].sev == DIAG_ERROR ? LOG_LVL_ERROR : LOG_LVL_WARN, "%s", line);
 		if (!err[0] && dg.v[i].sev == DIAG_ERROR)
 			snprintf(err, errlen, "%s", line);
 	}
 	if (!p && !err[0])
-		snprintf(err, errlen, "%s: invalid policy", d->policy_path);
+		snprintf(err, errlen, "%s: invalid policy", path);
 	diags_free(&dg);
-	free(text);
+	if (p && text_out) {
+		*text_out = text;
+		*len_out = len;
+	} else {
+		free(text);
+	}
 	if (p && (*self = mesh_node_by_key(p, d->pub)) < 0) {
 		sodium_bin2base64(pubtxt, sizeof(pubtxt), d->pub, 32, sodium_base64_VARIANT_ORIGINAL);
-		snprintf(err, errlen, "%s: no node has this host's public key %s", d->policy_path,
-			 pubtxt);
+		snprintf(err, errlen, "%s: no node has this host's public key %s", path, pubtxt);
+		if (text_out) {
+			free(*text_out);
+			*text_out = NULL;
+		}
 		policy_free(p);
 		p = NULL;
 	}
 	if (err[0])
 		log_error("%s", err);
 	return p;
+}
+
+static struct policy *policy_read(struct daemon *d, long *self, char *err, size_t errlen)
+{
+	return policy_read_from(d, d->policy_path, self, err, errlen, NULL, NULL);
 }
 
 /* POLICYD_TIMING=1: how long each start/reload phase took (benchmarks). */
@@ -258,9 +281,10 @@ static int apply_addresses(struct daemon *d, const struct policy *p, size_t self
 }
 
 /* Make p the policy in force: rules first (the kernel may still refuse),
- * then peers and addresses. On failure the old policy stays. */
+ * then peers and addresses. On failure the old policy stays. The old one is
+ * freed, or handed to *old if old is not NULL. */
 static int policy_switch(struct daemon *d, struct policy *p, size_t self, char *err,
-			 size_t errlen)
+			 size_t errlen, struct policy **old)
 {
 	int r;
 
@@ -273,7 +297,10 @@ static int policy_switch(struct daemon *d, struct policy *p, size_t self, char *
 	phase("peers");
 	if ((r = apply_addresses(d, p, self)) < 0) /* not fatal: the tunnel may still carry */
 		log_warn("%s: addresses: %s", d->ifname, strerror(-r));
-	policy_free(d->p);
+	if (old)
+		*old = d->p;
+	else
+		policy_free(d->p);
 	d->p = p;
 	d->self = self;
 	d->loaded_at = time(NULL);
@@ -290,7 +317,7 @@ static int reload(struct daemon *d, const char *why)
 	d->reloads++;
 	if (!(p = policy_read(d, &self, err, sizeof(err)))) {
 		r = -EINVAL;
-	} else if ((r = policy_switch(d, p, (size_t)self, err, sizeof(err))) < 0) {
+	} else if ((r = policy_switch(d, p, (size_t)self, err, sizeof(err), NULL)) < 0) {
 		policy_free(p);
 	}
 	if (r < 0) {
@@ -303,6 +330,128 @@ static int reload(struct daemon *d, const char *why)
 	log_info("reload (%s): policy applied, node %s, %zu peers", why, d->p->nodes[d->self].name,
 		 d->p->nnodes - 1);
 	return 0;
+}
+
+/* ---- commit-confirmed ------------------------------------------------------------ */
+
+/* Write text to path in one rename (and its signature beside it). */
+static int write_atomic(const char *path, const char *text, size_t len)
+{
+	char tmp[4200];
+	int fd, r = 0;
+
+	snprintf(tmp, sizeof(tmp), "%s.new", path);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0)
+		return -errno;
+	if (write(fd, text, len) != (ssize_t)len || fsync(fd) < 0)
+		r = errno ? -errno : -EIO;
+	close(fd);
+	if (!r && rename(tmp, path) < 0)
+		r = -errno;
+	if (r)
+		unlink(tmp);
+	return r;
+}
+
+/* apply FILE SECONDS: FILE in force now, the current policy back at the
+ * deadline unless confirmed. FILE is checked like any reload. */
+static int apply_confirm(struct daemon *d, const char *file, const char *secs, char *err,
+			 size_t errlen)
+{
+	uint32_t timeout;
+	struct policy *p, *old = NULL;
+	char *text = NULL;
+	size_t len;
+	long self;
+
+	if (file[0] != '/' || duration_parse(secs, &timeout) < 0 || timeout == 0 ||
+	    timeout > 3600) {
+		snprintf(err, errlen, "apply needs an absolute FILE and a timeout of 1 s to 1 h");
+		return -EINVAL;
+	}
+	if (d->rollback) {
+		snprintf(err, errlen, "an apply from %s awaits confirm", d->pending_from);
+		return -EBUSY;
+	}
+	if (!(p = policy_read_from(d, file, &self, err, errlen, &text, &len)))
+		return -EINVAL;
+	if (policy_switch(d, p, (size_t)self, err, errlen, &old) < 0) {
+		policy_free(p);
+		free(text);
+		return -EINVAL;
+	}
+	d->rollback = old;
+	d->rollback_self = d->self;
+	for (size_t i = 0; i < old->nnodes; i++)
+		if (!sodium_memcmp(old->nodes[i].key, d->pub, 32))
+			d->rollback_self = i;
+	d->pending_text = text;
+	d->pending_len = len;
+	d->confirm_by = time(NULL) + timeout;
+	snprintf(d->pending_from, sizeof(d->pending_from), "%s", file);
+	log_info("applied %s; it is rolled back in %u s unless confirmed", file, timeout);
+	return 0;
+}
+
+static void pending_clear(struct daemon *d)
+{
+	free(d->pending_text);
+	d->pending_text = NULL;
+	d->rollback = NULL;
+	d->confirm_by = 0;
+}
+
+/* confirm: the applied policy becomes the daemon's policy file. */
+static int confirm(struct daemon *d, char *err, size_t errlen)
+{
+	char sigsrc[300], sigdst[4200], *sig = NULL;
+	size_t slen;
+	int r;
+
+	if (!d->rollback) {
+		snprintf(err, errlen, "nothing awaits confirmation");
+		return -ENOENT;
+	}
+	if (d->trust_path) { /* the signature travels with the policy */
+		snprintf(sigsrc, sizeof(sigsrc), "%s.sig", d->pending_from);
+		snprintf(sigdst, sizeof(sigdst), "%s.sig", d->policy_path);
+		if ((r = file_read(sigsrc, &sig, &slen)) == 0)
+			r = write_atomic(sigdst, sig, slen);
+		free(sig);
+		if (r < 0) {
+			snprintf(err, errlen, "%.200s: %s", sigdst, strerror(-r));
+			return r;
+		}
+	}
+	if ((r = write_atomic(d->policy_path, d->pending_text, d->pending_len)) < 0) {
+		snprintf(err, errlen, "%s: %s", d->policy_path, strerror(-r));
+		return r;
+	}
+	policy_free(d->rollback);
+	pending_clear(d);
+	log_info("confirmed: %s is the policy now", d->policy_path);
+	return 0;
+}
+
+static void rollback_if_due(struct daemon *d)
+{
+	char err[512];
+	struct policy *p = d->rollback;
+
+	if (!p || time(NULL) < d->confirm_by)
+		return;
+	d->rollback = NULL; /* policy_switch takes it */
+	if (policy_switch(d, p, d->rollback_self, err, sizeof(err), NULL) < 0) {
+		/* the kernel refused the old policy now: keep the new, say so loudly */
+		log_error("rollback of %s failed, it stays in force: %s", d->pending_from, err);
+		policy_free(p);
+		snprintf(d->last_rollback, sizeof(d->last_rollback), "rollback FAILED: %.400s", err);
+	} else {
+		log_warn("%s was not confirmed in time: the previous policy is back", d->pending_from);
+		snprintf(d->last_rollback, sizeof(d->last_rollback),
+			 "%s was not confirmed in time and was rolled back", d->pending_from);
+	}
+	pending_clear(d);
 }
 
 /* ---- control socket -------------------------------------------------------------- */
@@ -345,6 +494,11 @@ static void status(struct daemon *d, FILE *f)
 		fprintf(f, "last reload: FAILED, previous policy in force: %s\n", d->last_error);
 	else
 		fprintf(f, "last reload: ok (%u reloads, %u refused)\n", d->reloads, d->failures);
+	if (d->rollback)
+		fprintf(f, "pending: %s, rolled back in %llds unless confirmed\n", d->pending_from,
+			(long long)(d->confirm_by - c.now));
+	if (d->last_rollback[0])
+		fprintf(f, "last rollback: %s\n", d->last_rollback);
 	fprintf(f, "peers:\n");
 	device_peers(d->dev, status_peer, &c);
 	free(c.sorted);
@@ -376,13 +530,31 @@ static void serve(struct daemon *d, int fd)
 		fprintf(f, "error: %s\n", why);
 	} else if (!strcmp(req.verb, "status") && req.nargs == 0) {
 		status(d, f);
+	} else if (!strcmp(req.verb, "reload") && req.nargs == 0 && d->rollback) {
+		fprintf(f, "error: an apply from %s awaits confirm; confirm it or let it roll back\n",
+			d->pending_from);
+	} else if (!strcmp(req.verb, "apply") && req.nargs == 2) {
+		char err[1024];
+
+		if (apply_confirm(d, req.args[0], req.args[1], err, sizeof(err)) == 0)
+			fprintf(f, "ok\napplied %s; run `policyctl confirm` within %s or it is rolled "
+				   "back\n", req.args[0], req.args[1]);
+		else
+			fprintf(f, "error: %s (the previous policy stays in force)\n", err);
+	} else if (!strcmp(req.verb, "confirm") && req.nargs == 0) {
+		char err[512];
+
+		if (confirm(d, err, sizeof(err)) == 0)
+			fprintf(f, "ok\nconfirmed; %s holds the policy in force\n", d->policy_path);
+		else
+			fprintf(f, "error: %s\n", err);
 	} else if (!strcmp(req.verb, "reload") && req.nargs == 0) {
 		if (reload(d, "policyctl reload") == 0)
 			fprintf(f, "ok\npolicy reloaded\n");
 		else
 			fprintf(f, "error: %s (the previous policy stays in force)\n", d->last_error);
 	} else {
-		fprintf(f, "error: unknown request \"%.40s\" with %d argument(s) (status, reload)\n",
+		fprintf(f, "error: unknown request \"%.40s\" with %d argument(s) (status, reload, apply FILE TIMEOUT, confirm)\n",
 			req.verb, req.nargs);
 	}
 out:
@@ -475,7 +647,7 @@ static int start(struct daemon *d)
 		r = device_apply(d->dev, &s);
 		uapi_set_free(&s); /* wipes the key copy */
 	}
-	if (r < 0 || policy_switch(d, p, (size_t)self, err, sizeof(err)) < 0) {
+	if (r < 0 || policy_switch(d, p, (size_t)self, err, sizeof(err), NULL) < 0) {
 		log_error("%s", r < 0 ? strerror(-r) : err);
 		policy_free(p);
 		return -1;
@@ -528,8 +700,11 @@ static void run(struct daemon *d)
 					 { d->ino_fd, POLLIN, 0 } };
 		struct signalfd_siginfo si;
 
-		if (poll(pfd, 3, -1) < 0)
+		int timeout = d->rollback ? 200 : -1;
+
+		if (poll(pfd, 3, timeout) < 0)
 			continue;
+		rollback_if_due(d);
 		if (pfd[0].revents && read(d->sig_fd, &si, sizeof(si)) == sizeof(si)) {
 			if (si.ssi_signo == SIGHUP)
 				reload(d, "SIGHUP");
@@ -547,7 +722,7 @@ static void run(struct daemon *d)
 				close(fd);
 			}
 		}
-		if (pfd[2].revents && policy_changed(d))
+		if (pfd[2].revents && policy_changed(d) && !d->rollback)
 			reload(d, "policy file changed");
 	}
 }
@@ -623,6 +798,8 @@ out:
 		unlink(d.ctl_path);
 	}
 	rules_nl_close(d.nl);
+	policy_free(d.rollback);
+	free(d.pending_text);
 	policy_free(d.p);
 	sodium_free(d.priv);
 	return rc;

@@ -148,6 +148,28 @@ else not_ok "policyctl reload applies the admin-signed policy"; fi
 check "bob now reaches web1:22" wait_until 5 tcp_ok "${NS[bob]}" "${VPN[web1]}" 22
 check "alice still reaches web1:22" tcp_ok "${NS[alice]}" "${VPN[web1]}" 22
 
+# ---- commit-confirmed: rolled back unless confirmed -------------------------------
+policy "$T/cc.json" '"alice"' # bob out again
+"$POLICYCTL" sign --key "$ADMIN" "$T/cc.json" >/dev/null
+if ctl web1 apply "$T/cc.json" --confirm 6s >/dev/null; then
+	ok "apply --confirm 6s: applied"
+else
+	not_ok "apply --confirm 6s: applied"
+fi
+check "status shows the pending apply" bash -c "'$POLICYCTL' status --control '$T/web1.ctl' | grep -q '^pending: '"
+if tcp_ok "${NS[bob]}" "${VPN[web1]}" 22; then not_ok "while unconfirmed the new policy holds: bob refused"
+else ok "while unconfirmed the new policy holds: bob refused"; fi
+check "unconfirmed, it is rolled back by itself: bob reaches web1:22 again" \
+	wait_until 12 tcp_ok "${NS[bob]}" "${VPN[web1]}" 22
+check "status reports the rollback" bash -c "'$POLICYCTL' status --control '$T/web1.ctl' | grep -q 'rolled back'"
+ctl web1 apply "$T/cc.json" --confirm 60s >/dev/null || true
+if ctl web1 confirm >/dev/null; then ok "policyctl confirm"; else not_ok "policyctl confirm"; fi
+check "confirmed: the daemon's policy file is the applied one" cmp -s "$T/cc.json" "$T/web1/policy.json"
+check "confirmed: its signature came along" cmp -s "$T/cc.json.sig" "$T/web1/policy.json.sig"
+sleep 1
+if tcp_ok "${NS[bob]}" "${VPN[web1]}" 22; then not_ok "confirmed: bob stays refused"
+else ok "confirmed: bob stays refused"; fi
+
 # ---- kill -9: the table stays, a restart brings the mesh back -------------------
 kill -KILL "${PID[web1]}"
 pdt_reap "${PID[web1]}"
