@@ -27,11 +27,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/capability.h>
 #include <sys/inotify.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -610,6 +612,29 @@ static void sd_notify_ready(void)
 	close(fd);
 }
 
+/* ---- privileges ------------------------------------------------------------------ */
+
+/* From the start the daemon keeps CAP_NET_ADMIN (TUN, nftables, links,
+ * socket buffers) and CAP_NET_BIND_SERVICE (a listen port below 1024),
+ * nothing else, for all its threads and anything it could ever execute. It
+ * stays uid 0, so it still reads and writes its own root-owned files. */
+static int drop_privileges(void)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct c[2];
+	const uint32_t keep = (1u << CAP_NET_ADMIN) | (1u << CAP_NET_BIND_SERVICE);
+
+	for (int cap = 0; cap < 64; cap++)
+		if (cap != CAP_NET_ADMIN && cap != CAP_NET_BIND_SERVICE &&
+		    prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
+			return -errno;
+	memset(c, 0, sizeof(c));
+	c[0].effective = c[0].permitted = keep;
+	if (syscall(SYS_capset, &h, c) < 0)
+		return -errno;
+	return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ? -errno : 0;
+}
+
 /* ---- main --------------------------------------------------------------------------- */
 
 static void *device_thread(void *arg)
@@ -773,6 +798,11 @@ int main(int argc, char **argv)
 	sigaddset(&mask, SIGINT);
 	/* blocked before any thread starts, so only the signalfd sees them */
 	pthread_sigmask(SIG_BLOCK, &mask, NULL);
+	/* before any thread exists: capabilities are per thread */
+	if ((o = drop_privileges()) < 0) {
+		log_error("cannot drop privileges (run as root): %s", strerror(-o));
+		goto out;
+	}
 	if ((d.sig_fd = signalfd(-1, &mask, SFD_CLOEXEC)) < 0 || start(&d) < 0 ||
 	    watch_policy(&d) < 0)
 		goto out;
