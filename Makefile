@@ -134,8 +134,15 @@ fuzz:
 	done
 
 # ---- install -------------------------------------------------------------------
+MANDIR   ?= $(PREFIX)/share/man
+UNITDIR  ?= $(PREFIX)/lib/systemd/system
 install: all
-	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(DATADIR)
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(DATADIR) $(DESTDIR)$(MANDIR)/man8 \
+	  $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(UNITDIR)
+	install -m 0644 policyd/dist/policyd.8 policyd/dist/policyctl.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 policyd/dist/policy.json.5 $(DESTDIR)$(MANDIR)/man5/
+	sed 's|/usr/local/sbin|$(SBINDIR)|' policyd/dist/policyd.service \
+	  >$(DESTDIR)$(UNITDIR)/policyd.service && chmod 0644 $(DESTDIR)$(UNITDIR)/policyd.service
 	install -m 0755 $(B)/policyctl $(DESTDIR)$(SBINDIR)/policyctl
 	install -m 0755 $(B)/policyd-vpn $(DESTDIR)$(SBINDIR)/policyd-vpn
 	install -m 0755 $(B)/policyd $(DESTDIR)$(SBINDIR)/policyd
