@@ -35,6 +35,7 @@ struct cmd_opts {
 	const char *key;       /* an admin (Ed25519) key file */
 	const char *trust;     /* trusted admin public keys */
 	const char *confirm;   /* apply through the daemon, rolled back unless confirmed */
+	bool lockout;          /* check: warn about nodes nobody can SSH to */
 };
 
 struct loaded {
@@ -89,6 +90,10 @@ static int load(const struct cmd_opts *o, bool run_tests, struct loaded *l)
 	}
 	diags_init(&d);
 	l->p = policy_load(l->text, l->len, &po, &d);
+	if (l->p && o->lockout) {
+		ptest_lockout_warnings(l->p, o->now ? o->now : time(NULL), &d);
+		policy_diags_locate(l->text, l->len, &d);
+	}
 	if (l->p && run_tests && ptest_run(l->p, o->now ? o->now : time(NULL), &d, &l->checked)) {
 		policy_diags_locate(l->text, l->len, &d);
 		policy_free(l->p);
@@ -138,8 +143,12 @@ static int load_node(const struct cmd_opts *o, bool run_tests, struct loaded *l)
 
 static int cmd_check(const struct cmd_opts *o)
 {
+	struct cmd_opts co = *o;
 	struct loaded l = { 0 };
-	int r = load(o, true, &l);
+	int r;
+
+	co.lockout = true;
+	r = load(&co, true, &l);
 
 	if (!r)
 		printf("%s: ok: %zu nodes, %zu acls, %zu exposures, %zu test assertions pass\n",

@@ -163,3 +163,31 @@ size_t ptest_run(const struct policy *p, time_t now, struct diags *d, size_t *ch
 	}
 	return failed;
 }
+
+/* Without a breakglass section, a node that no other node can reach on
+ * tcp:22 over the mesh is one lost session away from the console: warn.
+ * Worst case O(nodes²) verdicts, so `check` runs it, the daemon does not. */
+size_t ptest_lockout_warnings(const struct policy *p, time_t now, struct diags *d)
+{
+	char why[256], ptr[128];
+	size_t warned = 0;
+
+	if (p->breakglass.present || p->nnodes < 2)
+		return 0; /* with one, the parser enforces minHolders */
+	for (size_t dst = 0; dst < p->nnodes; dst++) {
+		bool reached = false;
+		struct addr a;
+
+		for (size_t src = 0; src < p->nnodes && !reached; src++)
+			reached = src != dst && node_src(p, src, dst, &a) &&
+				  ptest_vpn_verdict(p, dst, &a, IPPROTO_TCP, 22, now, why, sizeof(why));
+		if (reached)
+			continue;
+		snprintf(ptr, sizeof(ptr), "/nodes/%s", p->nodes[dst].name);
+		diag_warn(d, ptr, "no node can reach %s on tcp:22 over the mesh; with SSH closed "
+			  "publicly a lost session means the console (add an acl, or a breakglass "
+			  "section)", p->nodes[dst].name);
+		warned++;
+	}
+	return warned;
+}

@@ -17,5 +17,8 @@ bool ptest_public_verdict(const struct policy *p, size_t node, const struct addr
 /* Every assertion of every test; each failure becomes an error at its JSON
  * pointer. Returns the number of failures; *checked the number of assertions. */
 size_t ptest_run(const struct policy *p, time_t now, struct diags *d, size_t *checked);
+/* Warnings for nodes nobody can reach on tcp:22 over the mesh (only when
+ * the policy has no breakglass section). Returns how many. */
+size_t ptest_lockout_warnings(const struct policy *p, time_t now, struct diags *d);
 
 #endif
