@@ -197,6 +197,59 @@ static int apply_confirmed(const struct cmd_opts *o)
 	return daemon_request(o, line);
 }
 
+/* wg-config FILE --node NAME: the node as plain WireGuard sees it, for a
+ * member that does not run policyd (wg(8) setconf format; the private key
+ * stays on that host: `wg set IF private-key FILE` after setconf). Its
+ * firewall is its own business: policyd's tables on the others still apply
+ * to it. */
+static int cmd_wg_config(const struct cmd_opts *o)
+{
+	struct loaded l = { 0 };
+	char a[ADDR_STRLEN];
+	long self;
+	int r;
+
+	if (!o->node) {
+		log_error("wg-config: --node NAME is required");
+		return EXIT_USAGE;
+	}
+	if ((r = load(o, true, &l)))
+		return r;
+	if ((self = policy_node_find(l.p, o->node)) < 0) {
+		log_error("%s: no node \"%s\" in the policy", o->file, o->node);
+		unload(&l);
+		return EXIT_POLICY;
+	}
+	printf("# %s as a plain WireGuard peer of the policyd mesh in %s\n", o->node, o->file);
+	printf("# wg setconf IF THIS; wg set IF private-key KEYFILE;");
+	for (size_t i = 0; i < l.p->nodes[self].nips; i++) {
+		const struct prefix *ip = &l.p->nodes[self].ips[i];
+		const struct prefix *net = ip->a.family == AF_INET ? &l.p->net.v4 : &l.p->net.v6;
+
+		printf(" ip addr add %s/%u dev IF;", addr_str(&ip->a, a),
+		       prefix_contains(net, &ip->a) ? net->len : ip->len);
+	}
+	printf(" ip link set IF mtu 1420 up\n[Interface]\nListenPort = %u\n", l.p->net.port);
+	for (size_t n = 0; n < l.p->nnodes; n++) {
+		const struct node *nd = &l.p->nodes[n];
+		char key[45];
+
+		if ((long)n == self)
+			continue;
+		sodium_bin2base64(key, sizeof(key), nd->key, 32, sodium_base64_VARIANT_ORIGINAL);
+		printf("\n# %s\n[Peer]\nPublicKey = %s\nAllowedIPs = ", nd->name, key);
+		for (size_t i = 0; i < nd->nips; i++)
+			printf("%s%s/%u", i ? ", " : "", addr_str(&nd->ips[i].a, a), nd->ips[i].len);
+		printf("\n");
+		if (nd->endpoint)
+			printf("Endpoint = %s\n", nd->endpoint);
+		if (nd->keepalive)
+			printf("PersistentKeepalive = %d\n", nd->keepalive);
+	}
+	unload(&l);
+	return fflush(stdout) ? EXIT_USAGE : 0;
+}
+
 static int cmd_apply(const struct cmd_opts *o)
 {
 	struct apply_report rep;
@@ -423,6 +476,8 @@ static const struct command commands[] = {
 	  "FILE --node NAME [--check]  install the node's table in this network namespace\n"
 	  "              FILE --confirm 60s  through the daemon; rolled back unless confirmed" },
 	{ "confirm", cmd_confirm, false, "[--control PATH]  keep what apply --confirm applied" },
+	{ "wg-config", cmd_wg_config, true,
+	  "FILE --node NAME  the node's wg(8) config, for a member without policyd" },
 	{ "keygen", cmd_keygen, false, "                   print a new private key" },
 	{ "pubkey", cmd_pubkey, false, "                   private key on stdin -> public key" },
 	{ "sign-keygen", cmd_sign_keygen, false, "                print a new admin (Ed25519) key" },
