@@ -134,6 +134,13 @@ else ok "policyctl reload refuses a broken policy"; fi
 check "status reports the failed reload" bash -c "'$POLICYCTL' status --control '$T/web1.ctl' | grep -q 'last reload: FAILED'"
 check "after the broken policy alice still reaches web1:22" tcp_ok "${NS[alice]}" "${VPN[web1]}" 22
 
+# ---- an SSH-like session open across the reloads below ---------------------------
+mkdir -p "$T/sess"
+netns_bg "${NS[alice]}" "$PDT_PY" "$PDT_DIR/echo.py" session "${VPN[alice]}" "${VPN[web1]}" 22 \
+	"$T/sess" >"$T/sess.log" 2>&1
+SESS=$PDT_LAST_PID
+check "alice opens a session to web1:22" wait_until 10 test -e "$T/sess/phase1"
+
 # ---- a policy that lets bob in: signed by a stranger, then by the admin ---------
 policy "$T/web1/policy.json" '"alice", "bob"'
 "$POLICYCTL" sign --key "$ROGUE" "$T/web1/policy.json" >/dev/null
@@ -150,6 +157,12 @@ if ctl web1 reload >/dev/null; then ok "policyctl reload applies the admin-signe
 else not_ok "policyctl reload applies the admin-signed policy"; fi
 check "bob now reaches web1:22" wait_until 5 tcp_ok "${NS[bob]}" "${VPN[web1]}" 22
 check "alice still reaches web1:22" tcp_ok "${NS[alice]}" "${VPN[web1]}" 22
+touch "$T/sess/go"
+if wait "$SESS" && [ -e "$T/sess/phase2" ]; then
+	ok "alice's session opened before the reloads carries on after them"
+else
+	not_ok "alice's session opened before the reloads carries on after them: $(cat "$T/sess.log")"
+fi
 
 # ---- commit-confirmed: rolled back unless confirmed -------------------------------
 policy "$T/cc.json" '"alice"' # bob out again
