@@ -28,7 +28,7 @@ VPN_SRC   := $(sort $(filter-out vpn/main.c,$(wildcard vpn/*.c)))
 COMMON_SRC := policyd/log.c policyd/file.c policyd/control.c policyd/control_client.c \
               policyd/sign.c
 CTL_SRC   := policyd/policyctl.c
-DAEMON_SRC := policyd/link.c policyd/mesh.c
+DAEMON_SRC := policyd/link.c policyd/mesh.c policyd/importwg.c
 UNIT_SRC  := $(sort $(wildcard tests/unit/*.c tests/unit/*/*.c))
 FUZZ_SRC  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 
@@ -61,7 +61,7 @@ $(LIBDAEMON): $(call obj,$(DAEMON_SRC))
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-$(B)/policyctl: $(call obj,$(CTL_SRC)) $(LIBRULES) $(LIBVPN) $(LIBCOMMON)
+$(B)/policyctl: $(call obj,$(CTL_SRC)) $(LIBDAEMON) $(LIBRULES) $(LIBVPN) $(LIBCOMMON)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(B)/tests/unit/%: tests/unit/%.c $(LIBDAEMON) $(LIBRULES) $(LIBVPN) $(LIBCOMMON)

@@ -19,6 +19,7 @@
 #include "policy.h"
 #include "control.h"
 #include "file.h"
+#include "importwg.h"
 #include "sign.h"
 #include "ptest.h"
 #include "render.h"
@@ -36,6 +37,8 @@ struct cmd_opts {
 	const char *trust;     /* trusted admin public keys */
 	const char *confirm;   /* apply through the daemon, rolled back unless confirmed */
 	bool lockout;          /* check: warn about nodes nobody can SSH to */
+	char **extra;          /* import-wg: the configs */
+	size_t nextra;
 };
 
 struct loaded {
@@ -462,6 +465,23 @@ static int cmd_confirm(const struct cmd_opts *o)
 	return daemon_request(o, "confirm");
 }
 
+/* import-wg CONF...: hand-written WireGuard configs → a policy on stdout. */
+static int cmd_import_wg(const struct cmd_opts *o)
+{
+	char err[512];
+	int r;
+
+	if (!o->nextra) {
+		log_error("import-wg: give one wg-quick config per host (wg0.conf ...)");
+		return EXIT_USAGE;
+	}
+	if ((r = importwg((const char *const *)o->extra, o->nextra, stdout, err, sizeof(err))) < 0) {
+		log_error("import-wg: %s", err[0] ? err : strerror(-r));
+		return r == -EINVAL ? EXIT_POLICY : EXIT_USAGE;
+	}
+	return fflush(stdout) ? EXIT_USAGE : 0;
+}
+
 struct command {
 	const char *name;
 	int (*fn)(const struct cmd_opts *);
@@ -478,6 +498,8 @@ static const struct command commands[] = {
 	{ "confirm", cmd_confirm, false, "[--control PATH]  keep what apply --confirm applied" },
 	{ "wg-config", cmd_wg_config, true,
 	  "FILE --node NAME  the node's wg(8) config, for a member without policyd" },
+	{ "import-wg", cmd_import_wg, false,
+	  "CONF...        wg-quick configs (one per host) -> a policy on stdout" },
 	{ "keygen", cmd_keygen, false, "                   print a new private key" },
 	{ "pubkey", cmd_pubkey, false, "                   private key on stdin -> public key" },
 	{ "sign-keygen", cmd_sign_keygen, false, "                print a new admin (Ed25519) key" },
@@ -552,6 +574,9 @@ static int parse_opts(int argc, char **argv, const struct command *c, struct cmd
 			return -1;
 		}
 		o->file = argv[optind];
+	} else if (!strcmp(c->name, "import-wg")) {
+		o->extra = argv + optind;
+		o->nextra = (size_t)(argc - optind);
 	} else if (optind != argc) {
 		return -1;
 	}
