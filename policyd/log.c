@@ -2,6 +2,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "log.h"
 
@@ -32,6 +33,30 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	va_start(ap, fmt);
 	log_vmsg(level, fmt, ap);
 	va_end(ap);
+}
+
+void log_callback(int level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vmsg((enum log_level)level, fmt, ap);
+	va_end(ap);
+}
+
+void log_phase(const char *name)
+{
+	static struct timespec last;
+	struct timespec now;
+
+	if (!getenv("POLICYD_TIMING"))
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (name)
+		fprintf(stderr, "timing: %-8s %8.1f ms\n", name,
+			(double)(now.tv_sec - last.tv_sec) * 1e3 +
+				(double)(now.tv_nsec - last.tv_nsec) / 1e6);
+	last = now;
 }
 
 void fatal(const char *fmt, ...)

@@ -51,21 +51,6 @@ struct loaded {
 
 static int usage(void);
 
-/* POLICYD_TIMING=1 prints how long each phase took (benchmarks). */
-static void phase(const char *name)
-{
-	static struct timespec last;
-	struct timespec now;
-
-	if (!getenv("POLICYD_TIMING"))
-		return;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (name)
-		fprintf(stderr, "timing: %-8s %8.1f ms\n", name,
-			(double)(now.tv_sec - last.tv_sec) * 1e3 +
-				(double)(now.tv_nsec - last.tv_nsec) / 1e6);
-	last = now;
-}
 
 /* ---- helpers ------------------------------------------------------------------- */
 
@@ -129,7 +114,7 @@ static int load_node(const struct cmd_opts *o, bool run_tests, struct loaded *l)
 		return EXIT_USAGE;
 	}
 	r = load(o, run_tests, l);
-	phase("load");
+	log_phase("load");
 	if (r)
 		return r;
 	n = policy_node_find(l->p, o->node);
@@ -138,7 +123,7 @@ static int load_node(const struct cmd_opts *o, bool run_tests, struct loaded *l)
 		return EXIT_POLICY;
 	}
 	l->ir = compile_node(l->p, (size_t)n, &co);
-	phase("compile");
+	log_phase("compile");
 	return 0;
 }
 
@@ -262,7 +247,7 @@ static int cmd_apply(const struct cmd_opts *o)
 
 	if (o->confirm)
 		return apply_confirmed(o);
-	phase(NULL);
+	log_phase(NULL);
 	r = load_node(o, true, &l);
 	if (r) {
 		unload(&l);
@@ -275,7 +260,7 @@ static int cmd_apply(const struct cmd_opts *o)
 		goto out;
 	}
 	r = rules_apply(nl, l.ir, !o->check_only, &rep);
-	phase("apply");
+	log_phase("apply");
 	for (size_t i = 0; i < rep.nerrors; i++)
 		log_error("%s: %s", o->file, rep.errors[i]);
 	if (r < 0) {

@@ -80,14 +80,6 @@ struct daemon {
 	struct rules_nl *nl;
 };
 
-static void dev_log(int level, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	log_vmsg((enum log_level)level, fmt, ap);
-	va_end(ap);
-}
 
 /* ---- the private key ------------------------------------------------------------ */
 
@@ -217,19 +209,6 @@ static struct policy *policy_read(struct daemon *d, long *self, char *err, size_
 	return policy_read_from(d, d->policy_path, self, err, errlen, NULL, NULL);
 }
 
-/* POLICYD_TIMING=1: how long each start/reload phase took (benchmarks). */
-static void phase(const char *name)
-{
-	static struct timespec last;
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (name && getenv("POLICYD_TIMING"))
-		log_info("timing: %s %.1f ms", name,
-			 (double)(now.tv_sec - last.tv_sec) * 1e3 +
-				 (double)(now.tv_nsec - last.tv_nsec) / 1e6);
-	last = now;
-}
 
 static int apply_rules(struct daemon *d, const struct policy *p, size_t self, char *err,
 		       size_t errlen)
@@ -290,13 +269,13 @@ static int policy_switch(struct daemon *d, struct policy *p, size_t self, char *
 {
 	int r;
 
-	phase(NULL);
+	log_phase(NULL);
 	if ((r = apply_rules(d, p, self, err, errlen)) < 0)
 		return r;
-	phase("rules");
+	log_phase("rules");
 	if ((r = apply_device(d, p, self, d->p, err, errlen)) < 0)
 		return r;
-	phase("peers");
+	log_phase("peers");
 	if ((r = apply_addresses(d, p, self)) < 0) /* not fatal: the tunnel may still carry */
 		log_warn("%s: addresses: %s", d->ifname, strerror(-r));
 	if (old)
@@ -652,15 +631,15 @@ static int start(struct daemon *d)
 	struct policy *p;
 	int r;
 
-	phase(NULL);
+	log_phase(NULL);
 	if (key_load(d) < 0 || !(p = policy_read(d, &self, err, sizeof(err))))
 		return -1;
-	phase("load");
+	log_phase("load");
 	snprintf(d->ifname, sizeof(d->ifname), "%s", d->ifname_opt ? d->ifname_opt
 								     : p->net.interface);
 	if ((r = rules_nl_open(&d->nl)) < 0)
 		return log_error("netlink: %s", strerror(-r)), -1;
-	if ((r = device_new(d->ifname, dev_log, &d->dev)) < 0)
+	if ((r = device_new(d->ifname, log_callback, &d->dev)) < 0)
 		return log_error("cannot create interface %s: %s", d->ifname, strerror(-r)), -1;
 	if ((d->uapi_fd = device_uapi_listen(d->ifname, d->uapi_path, sizeof(d->uapi_path))) < 0)
 		return log_error("%s/%s.sock: %s", DEVICE_UAPI_DIR, d->ifname,

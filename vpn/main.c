@@ -35,14 +35,6 @@ static void on_signal(int sig)
 		device_stop(the_dev);
 }
 
-static void dev_log(int level, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	log_vmsg((enum log_level)level, fmt, ap);
-	va_end(ap);
-}
 
 static void usage(FILE *f)
 {
@@ -103,7 +95,7 @@ int main(int argc, char **argv)
 	umask(077);
 	if (!foreground && (r = daemonize(&ready_fd)) < 0)
 		fatal("cannot daemonize: %s", strerror(-r));
-	if ((r = device_new(ifname, dev_log, &the_dev)) < 0)
+	if ((r = device_new(ifname, log_callback, &the_dev)) < 0)
 		fatal("cannot create interface %s: %s", ifname, strerror(-r));
 	if ((listen_fd = device_uapi_listen(ifname, path, sizeof(path))) < 0) {
 		device_free(the_dev);
