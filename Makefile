@@ -26,7 +26,7 @@ SAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 RULES_SRC := $(sort $(wildcard rules/*.c))
 VPN_SRC   := $(sort $(filter-out vpn/main.c,$(wildcard vpn/*.c)))
 COMMON_SRC := policyd/log.c policyd/file.c policyd/control.c policyd/control_client.c \
-              policyd/sign.c
+              policyd/sign.c policyd/keyfile.c
 CTL_SRC   := policyd/policyctl.c
 DAEMON_SRC := policyd/link.c policyd/mesh.c policyd/importwg.c
 UNIT_SRC  := $(sort $(wildcard tests/unit/*.c tests/unit/*/*.c))

@@ -22,6 +22,7 @@
 #include "addr.h"
 #include "file.h"
 #include "importwg.h"
+#include "keyfile.h"
 #include "policy.h"
 
 #define MAX_NODES 4096
@@ -104,14 +105,6 @@ static char *trim(char *s)
 	return s;
 }
 
-static int b64key(const char *v, uint8_t out[32])
-{
-	size_t len = 0;
-
-	return sodium_base642bin(out, 32, v, strlen(v), NULL, &len, NULL,
-				 sodium_base64_VARIANT_ORIGINAL) == 0 && len == 32 ? 0 : -1;
-}
-
 /* One config's [Interface] → a node; its peers are kept for the second pass. */
 struct section {
 	bool iface;
@@ -179,7 +172,7 @@ static int flush_peer(struct imp *m, struct section *s, const char *file, int li
 
 	if (!s->pubkey[0])
 		return fail(m, file, line, "a [Peer] without PublicKey");
-	if (b64key(s->pubkey, key) < 0)
+	if (key_from_base64(s->pubkey, strlen(s->pubkey), key) < 0)
 		return fail(m, file, line, "PublicKey is not a WireGuard key");
 	if (!(n = by_key(m, key)) && !(n = add_node(m, key, "peer")))
 		return fail(m, file, line, "too many nodes");
@@ -260,7 +253,7 @@ static int read_conf(struct imp *m, const char *file, bool peers)
 		uint8_t priv[32], pub[32];
 		struct inode *n;
 
-		if (!s.privkey[0] || b64key(s.privkey, priv) < 0)
+		if (!s.privkey[0] || key_from_base64(s.privkey, strlen(s.privkey), priv) < 0)
 			r = fail(m, file, line, "[Interface] needs the host's PrivateKey (it is only "
 				 "used to derive the public key)");
 		if (!r) {

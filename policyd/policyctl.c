@@ -20,6 +20,7 @@
 #include "control.h"
 #include "file.h"
 #include "importwg.h"
+#include "keyfile.h"
 #include "sign.h"
 #include "ptest.h"
 #include "render.h"
@@ -307,16 +308,12 @@ static int cmd_pubkey(const struct cmd_opts *o)
 	unsigned char *sk = sodium_malloc(32);
 	unsigned char pk[32];
 	char b64[sodium_base64_ENCODED_LEN(32, sodium_base64_VARIANT_ORIGINAL)];
-	size_t len = 0;
 	int r = EXIT_USAGE;
 
 	(void)o;
 	if (!line || !sk)
 		goto out;
-	if (!fgets(line, 128, stdin) ||
-	    sodium_base642bin(sk, 32, line, strcspn(line, "\r\n"), NULL, &len, NULL,
-			      sodium_base64_VARIANT_ORIGINAL) != 0 ||
-	    len != 32) {
+	if (!fgets(line, 128, stdin) || key_from_base64(line, strlen(line), sk) < 0) {
 		log_error("pubkey: expected a base64 private key on standard input");
 		goto out;
 	}

@@ -43,6 +43,7 @@
 #include "control.h"
 #include "device.h"
 #include "file.h"
+#include "keyfile.h"
 #include "link.h"
 #include "log.h"
 #include "mesh.h"
@@ -86,36 +87,12 @@ struct daemon {
 /* A wg-style base64 key from a file that nobody but its owner may read. */
 static int key_load(struct daemon *d)
 {
-	char buf[128];
-	struct stat st;
-	size_t len = 0;
-	ssize_t n;
-	int fd = open(d->key_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), r = 0;
+	char err[512];
 
-	if (fd < 0)
-		return log_error("%s: %s", d->key_path, strerror(errno)), -1;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (st.st_mode & 077)) {
-		log_error("%s: a private key file must be a regular file of mode 0600 (it is %o); "
-			  "chmod 600 it", d->key_path, (unsigned)(st.st_mode & 07777));
-		close(fd);
-		return -1;
-	}
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (!(d->priv = sodium_malloc(32)))
-		r = -1;
-	if (!r && n > 0) {
-		buf[n] = '\0';
-		buf[strcspn(buf, " \t\r\n")] = '\0';
-		r = sodium_base642bin(d->priv, 32, buf, strlen(buf), NULL, &len, NULL,
-				      sodium_base64_VARIANT_ORIGINAL) == 0 && len == 32 ? 0 : -1;
-	} else {
-		r = -1;
-	}
-	sodium_memzero(buf, sizeof(buf));
-	if (r < 0) {
-		log_error("%s: not a WireGuard private key (44 characters of base64, as wg genkey "
-			  "writes)", d->key_path);
+	if (!(d->priv = sodium_malloc(32)) ||
+	    keyfile_read(d->key_path, "WireGuard private key", "wg genkey", d->priv, err,
+			 sizeof(err)) < 0) {
+		log_error("%s", d->priv ? err : "out of memory");
 		return -1;
 	}
 	d->priv[0] &= 248;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "file.h"
+#include "keyfile.h"
 #include "sign.h"
 
 void sign_keygen(char out[45])
@@ -20,42 +21,15 @@ void sign_keygen(char out[45])
 	sodium_memzero(seed, sizeof(seed));
 }
 
-static int b64_32(const char *s, size_t n, unsigned char out[32])
-{
-	size_t len = 0;
-
-	while (n && (s[n - 1] == '\n' || s[n - 1] == '\r' || s[n - 1] == ' '))
-		n--;
-	return sodium_base642bin(out, 32, s, n, NULL, &len, NULL,
-				 sodium_base64_VARIANT_ORIGINAL) == 0 && len == 32 ? 0 : -1;
-}
-
 /* The Ed25519 secret key (64 bytes, sodium_malloc) from a 0600 seed file. */
 static unsigned char *load_secret(const char *keyfile, unsigned char pk[32], char *err,
 				  size_t errlen)
 {
-	char buf[128];
-	struct stat st;
 	unsigned char seed[32], *sk = NULL;
-	int fd = open(keyfile, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	ssize_t n = -1;
 
-	if (fd < 0) {
-		snprintf(err, errlen, "%s: %s", keyfile, strerror(errno));
-		return NULL;
-	}
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && !(st.st_mode & 077))
-		n = read(fd, buf, sizeof(buf) - 1);
-	else
-		snprintf(err, errlen, "%s: an admin key file must be a regular file of mode 0600",
-			 keyfile);
-	close(fd);
-	if (n > 0 && b64_32(buf, (size_t)n, seed) == 0 && (sk = sodium_malloc(64)))
+	if (keyfile_read(keyfile, "admin key", "policyctl sign-keygen", seed, err, errlen) == 0 &&
+	    (sk = sodium_malloc(64)))
 		crypto_sign_seed_keypair(pk, sk, seed);
-	else if (n >= 0)
-		snprintf(err, errlen, "%s: not an admin key (44 characters of base64, as "
-			 "policyctl sign-keygen writes)", keyfile);
-	sodium_memzero(buf, sizeof(buf));
 	sodium_memzero(seed, sizeof(seed));
 	return sk;
 }
@@ -134,7 +108,7 @@ int sign_verify(const char *trustfile, const char *text, size_t len, const char 
 	for (line = strtok_r(trust, "\n", &save); line && r; line = strtok_r(NULL, "\n", &save)) {
 		if (!line[strspn(line, " \t\r")] || line[0] == '#')
 			continue;
-		if (b64_32(line, strlen(line), pk) < 0) {
+		if (key_from_base64(line, strlen(line), pk) < 0) {
 			snprintf(err, errlen, "%s: \"%.50s\" is not a base64 Ed25519 public key",
 				 trustfile, line);
 			goto out;
