@@ -339,10 +339,7 @@ static int apply_confirm(struct daemon *d, const char *file, const char *secs, c
 		return -EINVAL;
 	}
 	d->rollback = old;
-	d->rollback_self = d->self;
-	for (size_t i = 0; i < old->nnodes; i++)
-		if (!sodium_memcmp(old->nodes[i].key, d->pub, 32))
-			d->rollback_self = i;
+	d->rollback_self = (size_t)mesh_node_by_key(old, d->pub); /* it was in force: found */
 	d->pending_text = text;
 	d->pending_len = len;
 	d->confirm_by = time(NULL) + timeout;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <netinet/udp.h>
+#include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <time.h>
@@ -260,6 +261,15 @@ int device_start(struct device *dev)
 		return -EAGAIN; /* a partial start is torn down by device_free */
 	dev->threads = true;
 	return 0;
+}
+
+void device_wait(int fd, int wake)
+{
+	struct pollfd pfd[2] = { { fd, POLLIN, 0 }, { wake, POLLIN, 0 } };
+	eventfd_t v;
+
+	if (poll(pfd, 2, -1) > 0 && pfd[1].revents)
+		(void)eventfd_read(wake, &v);
 }
 
 void device_stop(struct device *dev)

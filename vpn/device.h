@@ -199,6 +199,9 @@ void device_handshake_drain(struct device *dev);
 
 /* internal, between device.c, send.c, receive.c and handshake.c */
 double device_now(void);
+/* A packet thread's idle wait: until fd is readable or the wake eventfd
+ * (new socket, stop) fires; the wake-up is consumed. */
+void device_wait(int fd, int wake);
 void device_count(struct device *dev, enum drop_reason r);
 struct peer *device_peer_by_pub(struct device *dev, const uint8_t pub[32]);
 struct peer *device_peer_by_index(struct device *dev, uint32_t index);

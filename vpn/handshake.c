@@ -12,11 +12,6 @@
 #include "index.h"
 #include "ratelimit.h"
 
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 /* address bytes || port (network order): what a cookie is bound to */
 static size_t src_bytes(const struct sockaddr_storage *ss, uint8_t out[18])
 {
@@ -119,7 +114,7 @@ static void consume_initiation(struct device *dev, const struct hs_msg *m, doubl
 
 static void consume_response(struct device *dev, const struct hs_msg *m, double now)
 {
-	uint32_t index = get32(m->buf + 8);
+	uint32_t index = noise_le32(m->buf + 8);
 	struct peer *p = device_peer_by_index(dev, index);
 
 	if (!p) {
@@ -163,7 +158,7 @@ static void process(struct device *dev, const struct hs_msg *m, unsigned qlen, d
 		goto out;
 	}
 	if (under_load && v != COOKIE_VALID_MAC2) {
-		cookie_create_reply(&dev->cookie, m->buf, m->len, get32(m->buf + 4), src, srclen,
+		cookie_create_reply(&dev->cookie, m->buf, m->len, noise_le32(m->buf + 4), src, srclen,
 				    now, reply);
 		send_to_addr(dev, reply, sizeof(reply), &m->src, m->has_dst ? &m->dst : NULL);
 		device_count(dev, DROP_COOKIE_SENT);

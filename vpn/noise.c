@@ -26,11 +26,6 @@ static void put32(uint8_t *p, uint32_t v)
 	p[3] = (uint8_t)(v >> 24);
 }
 
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 void noise_aead_nonce(uint8_t nonce[12], uint64_t counter)
 {
 	memset(nonce, 0, 4);
@@ -240,7 +235,7 @@ int noise_consume_initiation(const struct noise_local *l, const uint8_t in[NOISE
 	struct noise_peer *p = NULL;
 	int r = -EINVAL;
 
-	if (get32(in) != NOISE_MSG_INITIATION)
+	if (noise_le32(in) != NOISE_MSG_INITIATION)
 		goto out;
 	r = -EBADMSG;
 	if (!noise_mac1_ok(in, NOISE_MAC1_OFF_INITIATION, l->mac1_key))
@@ -265,7 +260,7 @@ int noise_consume_initiation(const struct noise_local *l, const uint8_t in[NOISE
 	if (tai64n_compare(ts, p->last_timestamp) <= 0)
 		goto out;
 	memcpy(p->last_timestamp, ts, TAI64N_LEN);
-	commit(p, e, ck, h, get32(in + I_SENDER), NOISE_CONSUMED_INITIATION);
+	commit(p, e, ck, h, noise_le32(in + I_SENDER), NOISE_CONSUMED_INITIATION);
 	*out = p;
 	r = 0;
 out:
@@ -331,8 +326,8 @@ int noise_consume_response(const struct noise_local *l, struct noise_peer *p,
 	uint8_t ck[32], h[32], key[32], ee[32], se[32], e[32];
 	int r = -EINVAL;
 
-	if (get32(in) != NOISE_MSG_RESPONSE || p->state != NOISE_CREATED_INITIATION ||
-	    get32(in + R_RECEIVER) != p->local_index)
+	if (noise_le32(in) != NOISE_MSG_RESPONSE || p->state != NOISE_CREATED_INITIATION ||
+	    noise_le32(in + R_RECEIVER) != p->local_index)
 		goto out;
 	r = -EBADMSG;
 	if (!noise_mac1_ok(in, NOISE_MAC1_OFF_RESPONSE, l->mac1_key))
@@ -352,7 +347,7 @@ int noise_consume_response(const struct noise_local *l, struct noise_peer *p,
 			goto out;
 	}
 	mix_hash(h, in + R_EMPTY, 16);
-	commit(p, e, ck, h, get32(in + R_SENDER), NOISE_CONSUMED_RESPONSE);
+	commit(p, e, ck, h, noise_le32(in + R_SENDER), NOISE_CONSUMED_RESPONSE);
 	r = 0;
 out:
 	sodium_memzero(ck, sizeof(ck));

@@ -23,6 +23,12 @@
 #define NOISE_MAC1_OFF_INITIATION 116
 #define NOISE_MAC1_OFF_RESPONSE 60
 
+/* A little-endian u32 of the wire format (message type, indices). */
+static inline uint32_t noise_le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
 enum noise_state { NOISE_ZEROED, NOISE_CREATED_INITIATION, NOISE_CONSUMED_INITIATION,
 		   NOISE_CREATED_RESPONSE, NOISE_CONSUMED_RESPONSE };
 

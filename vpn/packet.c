@@ -44,8 +44,7 @@ int packet_receiver(const uint8_t *in, size_t len, uint32_t *index)
 {
 	if (len < PACKET_OVERHEAD || in[0] != PACKET_MSG_DATA || in[1] || in[2] || in[3])
 		return -EINVAL;
-	*index = (uint32_t)in[4] | (uint32_t)in[5] << 8 | (uint32_t)in[6] << 16 |
-		 (uint32_t)in[7] << 24;
+	*index = noise_le32(in + 4);
 	return 0;
 }
 

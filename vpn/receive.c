@@ -3,22 +3,15 @@
  * handshake thread, cookie replies taken (kernel receive.c). */
 #include <errno.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <netinet/udp.h>
-#include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "allowedips.h"
 #include "device.h"
 #include "packet.h"
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
 
 /* An IPv4-mapped IPv6 source (dual-stack socket) becomes plain IPv4, so
  * endpoints read as `wg` shows them and compare equal however they came. */
@@ -68,7 +61,7 @@ bool handshake_enqueue(struct device *dev, const uint8_t *buf, size_t len,
 
 static void rx_cookie_reply(struct device *dev, const uint8_t *buf)
 {
-	struct peer *p = device_peer_by_index(dev, get32(buf + 4));
+	struct peer *p = device_peer_by_index(dev, noise_le32(buf + 4));
 
 	if (!p) {
 		device_count(dev, DROP_UNKNOWN_INDEX);
@@ -296,11 +289,7 @@ void *receive_thread(void *arg)
 			rx_batch(dev, b, (unsigned)n);
 			continue;
 		}
-		struct pollfd pfd[2] = { { dev->sock, POLLIN, 0 }, { dev->wake_rx, POLLIN, 0 } };
-		eventfd_t v;
-
-		if (poll(pfd, 2, -1) > 0 && pfd[1].revents)
-			(void)eventfd_read(dev->wake_rx, &v);
+		device_wait(dev->sock, dev->wake_rx);
 	}
 out:
 	for (unsigned i = 0; b && i < DEVICE_BATCH; i++)

@@ -490,11 +490,7 @@ void *send_thread(void *arg)
 			tx_batch(dev, b, lens, n);
 			continue;
 		}
-		struct pollfd pfd[2] = { { dev->tun, POLLIN, 0 }, { dev->wake_tx, POLLIN, 0 } };
-		eventfd_t v;
-
-		if (poll(pfd, 2, -1) > 0 && pfd[1].revents)
-			(void)eventfd_read(dev->wake_tx, &v);
+		device_wait(dev->tun, dev->wake_tx);
 	}
 out:
 	for (unsigned i = 0; b && i < DEVICE_BATCH; i++)
