@@ -230,11 +230,13 @@ struct txbatch {
 	bool has_src[DEVICE_BATCH];
 	struct keypair *kp[DEVICE_BATCH];
 	struct peer *peer[DEVICE_BATCH];
+	/* per message: its first datagram, segment size and bytes (GSO groups) */
+	unsigned gfirst[DEVICE_BATCH];
+	size_t gseg[DEVICE_BATCH], gbytes[DEVICE_BATCH];
 	union {
 		struct cmsghdr align;
 		char buf[CMSG_SPACE(sizeof(uint16_t)) + CMSG_SPACE(sizeof(struct in6_pktinfo))];
 	} cmsg[DEVICE_BATCH];
-	unsigned n;
 };
 
 static struct peer *route(struct device *dev, const uint8_t *pkt, size_t len)
@@ -283,20 +285,42 @@ static bool claim(struct txbatch *b, unsigned i, struct peer *p, double now)
 
 /* Datagrams k and k+1 can share one UDP_SEGMENT send: same destination,
  * and every segment but the last of the group has the group's size. */
-static bool gso_fits(const struct txbatch *b, unsigned first, unsigned i,
-		     const struct msghdr *g, size_t seg, const struct iovec *iov)
+/* May datagram i (len bytes) join message g? Same destination and source,
+ * and every segment but the last of a message has the first one's size. */
+static bool gso_fits(const struct txbatch *b, unsigned g, unsigned i, size_t len)
 {
-	size_t total = 0;
+	const struct msghdr *h = &b->msg[g].msg_hdr;
+	unsigned f = b->gfirst[g];
 
-	if (b->has_src[first] != b->has_src[i] ||
-	    (b->has_src[i] && memcmp(&b->src[first], &b->src[i], sizeof(b->src[i]))))
-		return false;
+	return h->msg_iovlen < DEVICE_GSO_SEGS && b->gbytes[g] + len <= 65000 &&
+	       len <= b->gseg[g] && h->msg_iov[h->msg_iovlen - 1].iov_len == b->gseg[g] &&
+	       b->tolen[i] == b->tolen[f] && !memcmp(&b->to[i], &b->to[f], b->tolen[i]) &&
+	       b->has_src[i] == b->has_src[f] &&
+	       (!b->has_src[i] || !memcmp(&b->src[i], &b->src[f], sizeof(b->src[i])));
+}
 
-	for (size_t j = 0; j < g->msg_iovlen; j++)
-		total += g->msg_iov[j].iov_len;
-	return g->msg_iovlen < DEVICE_GSO_SEGS && g->msg_namelen == b->tolen[i] &&
-	       !memcmp(g->msg_name, &b->to[i], b->tolen[i]) && iov->iov_len <= seg &&
-	       g->msg_iov[g->msg_iovlen - 1].iov_len == seg && total + iov->iov_len <= 65000;
+/* The control messages of message g: UDP_SEGMENT if it is a group, the
+ * source address if the peer has one. */
+static void tx_cmsgs(struct device *dev, struct txbatch *b, unsigned g)
+{
+	struct msghdr *h = &b->msg[g].msg_hdr;
+	char *cm = b->cmsg[g].buf;
+	unsigned f = b->gfirst[g];
+	size_t used = 0;
+
+	if (h->msg_iovlen > 1) {
+		struct cmsghdr *c = (struct cmsghdr *)(void *)cm;
+
+		c->cmsg_level = SOL_UDP;
+		c->cmsg_type = UDP_SEGMENT;
+		c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+		*(uint16_t *)(void *)CMSG_DATA(c) = (uint16_t)b->gseg[g];
+		used = CMSG_SPACE(sizeof(uint16_t));
+	}
+	used += send_src_cmsg(dev, &b->src[f], b->has_src[f], cm + used,
+			      sizeof(b->cmsg[g].buf) - used);
+	h->msg_control = used ? cm : NULL;
+	h->msg_controllen = used;
 }
 
 /* Group the sealed datagrams into messages: with UDP GSO, a run to one
@@ -304,63 +328,39 @@ static bool gso_fits(const struct txbatch *b, unsigned first, unsigned i,
  * stack instead of one per packet). Returns the number of messages. */
 static unsigned tx_group(struct device *dev, struct txbatch *b, unsigned m, const unsigned *idx)
 {
-	struct mmsghdr *out = b->msg;
-	size_t seg[DEVICE_BATCH];
-	unsigned g = 0, first[DEVICE_BATCH];
+	unsigned g = 0;
 
 	for (unsigned k = 0; k < m; k++) {
 		unsigned i = idx[k];
+		size_t len = b->iov[k].iov_len;
 
-		if (g && atomic_load(&dev->gso) &&
-		    gso_fits(b, first[g - 1], i, &out[g - 1].msg_hdr, seg[g - 1], &b->iov[k])) {
-			out[g - 1].msg_hdr.msg_iovlen++;
+		if (g && atomic_load(&dev->gso) && gso_fits(b, g - 1, i, len)) {
+			b->msg[g - 1].msg_hdr.msg_iovlen++;
+			b->gbytes[g - 1] += len;
 			continue;
 		}
-		out[g].msg_hdr = (struct msghdr){ .msg_name = &b->to[i], .msg_namelen = b->tolen[i],
-						  .msg_iov = &b->iov[k], .msg_iovlen = 1 };
+		b->msg[g].msg_hdr = (struct msghdr){ .msg_name = &b->to[i],
+						     .msg_namelen = b->tolen[i],
+						     .msg_iov = &b->iov[k], .msg_iovlen = 1 };
 		b->peer[g] = b->peer[k];
-		first[g] = i;
-		seg[g++] = b->iov[k].iov_len;
+		b->gfirst[g] = i;
+		b->gseg[g] = b->gbytes[g] = len;
+		g++;
 	}
-	for (unsigned k = 0; k < g; k++) {
-		struct msghdr *h = &out[k].msg_hdr;
-		char *cm = b->cmsg[k].buf;
-		size_t used = 0;
-
-		if (h->msg_iovlen > 1) {
-			struct cmsghdr *c = (struct cmsghdr *)(void *)cm;
-
-			c->cmsg_level = SOL_UDP;
-			c->cmsg_type = UDP_SEGMENT;
-			c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
-			*(uint16_t *)(void *)CMSG_DATA(c) = (uint16_t)seg[k];
-			used = CMSG_SPACE(sizeof(uint16_t));
-		}
-		used += send_src_cmsg(dev, &b->src[first[k]], b->has_src[first[k]], cm + used,
-				      sizeof(b->cmsg[k].buf) - used);
-		h->msg_control = used ? cm : NULL;
-		h->msg_controllen = used;
-	}
+	for (unsigned k = 0; k < g; k++)
+		tx_cmsgs(dev, b, k);
 	return g;
 }
 
-static size_t msg_bytes(const struct msghdr *h)
+/* Message g was refused (errno). Sent with a source address and EINVAL:
+ * that address of ours is gone, so the peer forgets it. Otherwise a GSO
+ * message: GSO off for good. Either way its datagrams go alone. */
+static void tx_ungroup(struct device *dev, struct txbatch *b, unsigned g)
 {
-	size_t n = 0;
+	struct msghdr *h = &b->msg[g].msg_hdr;
+	struct peer *p = b->peer[g];
 
-	for (size_t j = 0; j < h->msg_iovlen; j++)
-		n += h->msg_iov[j].iov_len;
-	return n;
-}
-
-/* A message the kernel refused. With a source address: that address of
- * ours is gone, so the peer forgets it and the datagrams go from any.
- * Else a GSO message: GSO off for good, its datagrams alone. */
-static void tx_ungroup(struct device *dev, struct msghdr *h, struct peer *p)
-{
-	if (h->msg_control && errno == EINVAL &&
-	    CMSG_FIRSTHDR(h) && (CMSG_FIRSTHDR(h)->cmsg_type == IPV6_PKTINFO ||
-				 CMSG_NXTHDR(h, CMSG_FIRSTHDR(h)))) {
+	if (b->has_src[b->gfirst[g]] && errno == EINVAL) {
 		pthread_mutex_lock(&p->lock);
 		p->has_src = false;
 		pthread_mutex_unlock(&p->lock);
@@ -392,18 +392,17 @@ static void tx_send(struct device *dev, struct txbatch *b, unsigned g)
 			continue;
 		}
 		if (r <= 0) { /* the message at `sent` was refused */
-			if ((out[sent].msg_hdr.msg_iovlen > 1 || out[sent].msg_hdr.msg_control) &&
-			    errno != EMSGSIZE)
-				tx_ungroup(dev, &out[sent].msg_hdr, b->peer[sent]);
+			if (out[sent].msg_hdr.msg_control && errno != EMSGSIZE)
+				tx_ungroup(dev, b, sent);
 			else
 				device_count(dev, DROP_UDP_SEND);
-			atomic_fetch_add_explicit(&b->peer[sent]->tx_bytes,
-						  msg_bytes(&out[sent].msg_hdr), memory_order_relaxed);
+			atomic_fetch_add_explicit(&b->peer[sent]->tx_bytes, b->gbytes[sent],
+						  memory_order_relaxed);
 			sent++;
 			continue;
 		}
 		for (unsigned k = sent; k < sent + (unsigned)r; k++)
-			atomic_fetch_add_explicit(&b->peer[k]->tx_bytes, msg_bytes(&out[k].msg_hdr),
+			atomic_fetch_add_explicit(&b->peer[k]->tx_bytes, b->gbytes[k],
 						  memory_order_relaxed);
 		sent += (unsigned)r;
 	}
