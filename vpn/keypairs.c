@@ -1,6 +1,5 @@
 /* keypairs.c — previous/current/next keypair slots. */
 #include <errno.h>
-#include <pthread.h>
 #include <sodium.h>
 #include <stdatomic.h>
 #include <string.h>
