@@ -18,7 +18,7 @@ CPPFLAGS += -D_GNU_SOURCE -Irules -Ivpn -Ipolicyd
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \
             -Wmissing-prototypes -fno-strict-aliasing -fstack-protector-strong
-LDLIBS   += -lnftnl -lmnl -lsodium -lcjson -lpthread
+LDLIBS   += -lnftnl -lmnl -lsodium -lcjson -lexpat -lpthread
 
 SAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
             -fno-sanitize-recover=undefined
@@ -27,8 +27,9 @@ RULES_SRC := $(sort $(wildcard rules/*.c))
 VPN_SRC   := $(sort $(filter-out vpn/main.c,$(wildcard vpn/*.c)))
 COMMON_SRC := policyd/log.c policyd/file.c policyd/control.c policyd/control_client.c \
               policyd/sign.c policyd/keyfile.c
-CTL_SRC   := policyd/policyctl.c
-DAEMON_SRC := policyd/link.c policyd/mesh.c policyd/importwg.c
+CTL_SRC   := policyd/policyctl.c $(sort $(wildcard policyd/audit/*.c))
+DAEMON_SRC := policyd/link.c policyd/mesh.c policyd/importwg.c \
+              $(sort $(wildcard policyd/quarantine/*.c))
 UNIT_SRC  := $(sort $(wildcard tests/unit/*.c tests/unit/*/*.c))
 FUZZ_SRC  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 
@@ -90,7 +91,7 @@ DEB_PKGS = gcc make libc6-dev pkg-config libnftnl-dev libmnl-dev libsodium-dev \
            libcjson-dev libcmocka-dev nftables nmap iperf3 iproute2 python3 \
            python3-jsonschema openssh-server openssh-client wireguard-go \
            wireguard-tools clang libclang-rt-14-dev procps psmisc time tcpdump \
-           iputils-ping
+           iputils-ping libexpat1-dev
 deps:
 	@missing=""; for p in $(DEB_PKGS); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' \

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "audit/audit.h"
 #include "apply.h"
 #include "compile.h"
 #include "log.h"
@@ -498,6 +499,9 @@ static int usage(void)
 	fprintf(stderr, "usage: policyctl COMMAND [ARGS]\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(stderr, "  %-11s %s\n", commands[i].name, commands[i].help);
+	fprintf(stderr, "  %-11s %s\n", "audit",
+		"FILE --node NAME --target ADDR [--zone public|vpn] [--as PEER]\n"
+		"              [--ports all|declared|LIST] [--json] [--local]  nmap vs the policy");
 	fprintf(stderr, "\noptions: --now RFC3339  evaluate expiry as of that time (tests)\n");
 	return EXIT_USAGE;
 }
@@ -574,6 +578,8 @@ int main(int argc, char **argv)
 		fatal("libsodium failed to initialise");
 	if (argc < 2)
 		return usage();
+	if (!strcmp(argv[1], "audit"))
+		return audit_main(argc - 1, argv + 1);
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		if (strcmp(argv[1], commands[i].name))
 			continue;
