@@ -27,7 +27,8 @@ RULES_SRC := $(sort $(wildcard rules/*.c))
 VPN_SRC   := $(sort $(filter-out vpn/main.c,$(wildcard vpn/*.c)))
 COMMON_SRC := policyd/log.c policyd/file.c policyd/control.c policyd/control_client.c \
               policyd/sign.c policyd/keyfile.c
-CTL_SRC   := policyd/policyctl.c $(sort $(wildcard policyd/audit/*.c))
+CTL_SRC   := policyd/policyctl.c
+AUDIT_SRC := $(sort $(wildcard policyd/audit/*.c))
 DAEMON_SRC := policyd/link.c policyd/mesh.c policyd/importwg.c \
               $(sort $(wildcard policyd/quarantine/*.c))
 UNIT_SRC  := $(sort $(wildcard tests/unit/*.c tests/unit/*/*.c))
@@ -39,6 +40,7 @@ LIBRULES  := $(B)/librules.a
 LIBVPN    := $(B)/libvpn.a
 LIBCOMMON := $(B)/libcommon.a
 LIBDAEMON := $(B)/libdaemon.a
+LIBAUDIT  := $(B)/libaudit.a
 PROGS     := $(B)/policyctl $(B)/policyd-vpn $(B)/policyd
 UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/unit/%,$(UNIT_SRC))
 
@@ -61,11 +63,14 @@ $(LIBCOMMON): $(call obj,$(COMMON_SRC))
 $(LIBDAEMON): $(call obj,$(DAEMON_SRC))
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
+$(LIBAUDIT): $(call obj,$(AUDIT_SRC))
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
 
-$(B)/policyctl: $(call obj,$(CTL_SRC)) $(LIBDAEMON) $(LIBRULES) $(LIBVPN) $(LIBCOMMON)
+$(B)/policyctl: $(call obj,$(CTL_SRC)) $(LIBAUDIT) $(LIBDAEMON) $(LIBRULES) $(LIBVPN) $(LIBCOMMON)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(B)/tests/unit/%: tests/unit/%.c $(LIBDAEMON) $(LIBRULES) $(LIBVPN) $(LIBCOMMON)
+$(B)/tests/unit/%: tests/unit/%.c $(LIBAUDIT) $(LIBDAEMON) $(LIBRULES) $(LIBVPN) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) -Wno-missing-prototypes -MMD -MP -MF $@.d -o $@ $(filter %.c %.a,$^) $(LDLIBS) -lcmocka
 
@@ -126,12 +131,13 @@ demo: deps all
 FUZZ_CFLAGS = -O1 -g -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer
 fuzz:
 	$(MAKE) B=build/fuzzlib CC=clang CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer" \
-	  build/fuzzlib/librules.a build/fuzzlib/libvpn.a build/fuzzlib/libcommon.a
+	  build/fuzzlib/libaudit.a build/fuzzlib/libdaemon.a build/fuzzlib/librules.a \
+	  build/fuzzlib/libvpn.a build/fuzzlib/libcommon.a
 	@mkdir -p build/fuzz
 	@for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
 	  echo "clang $$f -> build/fuzz/$$n"; \
 	  clang $(CPPFLAGS) -std=c11 -Wall -Wextra -Werror $(FUZZ_CFLAGS) -o build/fuzz/$$n $$f \
-	    build/fuzzlib/librules.a build/fuzzlib/libvpn.a build/fuzzlib/libcommon.a $(LDLIBS) || exit 1; \
+	    build/fuzzlib/libaudit.a build/fuzzlib/libdaemon.a build/fuzzlib/librules.a build/fuzzlib/libvpn.a build/fuzzlib/libcommon.a $(LDLIBS) || exit 1; \
 	done
 
 # ---- install -------------------------------------------------------------------
