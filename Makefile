@@ -29,6 +29,7 @@ COMMON_SRC := policyd/log.c policyd/file.c policyd/control.c policyd/control_cli
               policyd/sign.c policyd/keyfile.c
 CTL_SRC   := policyd/policyctl.c
 AUDIT_SRC := $(sort $(wildcard policyd/audit/*.c))
+POLICYD_SRC := policyd/policyd.c policyd/reload.c policyd/confirm.c policyd/serve.c
 DAEMON_SRC := policyd/link.c policyd/mesh.c policyd/importwg.c \
               $(sort $(wildcard policyd/quarantine/*.c))
 UNIT_SRC  := $(sort $(wildcard tests/unit/*.c tests/unit/*/*.c))
@@ -74,7 +75,7 @@ $(B)/tests/unit/%: tests/unit/%.c $(LIBAUDIT) $(LIBDAEMON) $(LIBRULES) $(LIBVPN)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) -Wno-missing-prototypes -MMD -MP -MF $@.d -o $@ $(filter %.c %.a,$^) $(LDLIBS) -lcmocka
 
-$(B)/policyd: $(call obj,policyd/policyd.c) $(LIBDAEMON) $(LIBRULES) $(LIBVPN) $(LIBCOMMON)
+$(B)/policyd: $(call obj,$(POLICYD_SRC)) $(LIBDAEMON) $(LIBRULES) $(LIBVPN) $(LIBCOMMON)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(B)/policyd-vpn: $(call obj,vpn/main.c) $(LIBVPN) $(LIBCOMMON)

@@ -1,0 +1,121 @@
+/* confirm.c — commit-confirmed: `policyctl apply FILE --confirm 60s`.
+ *
+ * The new policy goes in force at once and the old one is kept aside; unless
+ * `policyctl confirm` comes before the deadline, the old one is switched
+ * back by itself. Only a confirm writes the new policy (and its signature)
+ * over the daemon's policy file, so a restart never resurrects an
+ * unconfirmed policy. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon.h"
+#include "file.h"
+#include "log.h"
+#include "mesh.h"
+
+/* apply FILE SECONDS: FILE in force now, the current policy back at the
+ * deadline unless confirmed. FILE is checked like any reload. */
+int daemon_apply_confirm(struct daemon *d, const char *file, const char *secs, char *err,
+			 size_t errlen)
+{
+	uint32_t timeout;
+	struct policy *p, *old = NULL;
+	char *text = NULL;
+	size_t len;
+	long self;
+
+	if (file[0] != '/' || duration_parse(secs, &timeout) < 0 || timeout == 0 ||
+	    timeout > 3600) {
+		snprintf(err, errlen, "apply needs an absolute FILE and a timeout of 1 s to 1 h");
+		return -EINVAL;
+	}
+	if (d->rollback) {
+		snprintf(err, errlen, "an apply from %s awaits confirm", d->pending_from);
+		return -EBUSY;
+	}
+	if (!(p = daemon_policy_read(d, file, &self, err, errlen, &text, &len)))
+		return -EINVAL;
+	if (daemon_policy_switch(d, p, (size_t)self, err, errlen, &old) < 0) {
+		policy_free(p);
+		free(text);
+		return -EINVAL;
+	}
+	d->rollback = old;
+	d->rollback_self = (size_t)mesh_node_by_key(old, d->pub); /* it was in force: found */
+	d->pending_text = text;
+	d->pending_len = len;
+	d->confirm_by = time(NULL) + timeout;
+	snprintf(d->pending_from, sizeof(d->pending_from), "%s", file);
+	log_info("applied %s; it is rolled back in %u s unless confirmed", file, timeout);
+	return 0;
+}
+
+static void pending_clear(struct daemon *d)
+{
+	free(d->pending_text);
+	d->pending_text = NULL;
+	d->rollback = NULL;
+	d->confirm_by = 0;
+}
+
+/* confirm: the applied policy becomes the daemon's policy file. */
+int daemon_confirm(struct daemon *d, char *err, size_t errlen)
+{
+	char sigsrc[300], sigdst[4200], *sig = NULL;
+	size_t slen;
+	int r;
+
+	if (!d->rollback) {
+		snprintf(err, errlen, "nothing awaits confirmation");
+		return -ENOENT;
+	}
+	if (d->trust_path) { /* the signature travels with the policy */
+		snprintf(sigsrc, sizeof(sigsrc), "%s.sig", d->pending_from);
+		snprintf(sigdst, sizeof(sigdst), "%s.sig", d->policy_path);
+		if ((r = file_read(sigsrc, &sig, &slen)) == 0)
+			r = file_write_atomic(sigdst, sig, slen);
+		free(sig);
+		if (r < 0) {
+			snprintf(err, errlen, "%.200s: %s", sigdst, strerror(-r));
+			return r;
+		}
+	}
+	if ((r = file_write_atomic(d->policy_path, d->pending_text, d->pending_len)) < 0) {
+		snprintf(err, errlen, "%s: %s", d->policy_path, strerror(-r));
+		return r;
+	}
+	policy_free(d->rollback);
+	pending_clear(d);
+	log_info("confirmed: %s is the policy now", d->policy_path);
+	return 0;
+}
+
+void daemon_rollback_if_due(struct daemon *d)
+{
+	char err[512];
+	struct policy *p = d->rollback;
+
+	if (!p || time(NULL) < d->confirm_by)
+		return;
+	d->rollback = NULL; /* policy_switch takes it */
+	if (daemon_policy_switch(d, p, d->rollback_self, err, sizeof(err), NULL) < 0) {
+		/* the kernel refused the old policy now: keep the new, say so loudly */
+		log_error("rollback of %s failed, it stays in force: %s", d->pending_from, err);
+		policy_free(p);
+		snprintf(d->last_rollback, sizeof(d->last_rollback), "rollback FAILED: %.400s", err);
+	} else {
+		log_warn("%s was not confirmed in time: the previous policy is back", d->pending_from);
+		snprintf(d->last_rollback, sizeof(d->last_rollback),
+			 "%s was not confirmed in time and was rolled back", d->pending_from);
+	}
+	pending_clear(d);
+}
+
+/* At exit: what awaits confirmation is dropped (the file keeps the old). */
+void daemon_pending_free(struct daemon *d)
+{
+	policy_free(d->rollback);
+	pending_clear(d);
+}

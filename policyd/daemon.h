@@ -1,0 +1,78 @@
+/* daemon.h — the daemon's state, shared by its parts:
+ *
+ *   policyd.c     start, the event loop, privileges, systemd
+ *   reload.c      reading, checking and switching policies
+ *   confirm.c     commit-confirmed applies and their rollback
+ *   serve.c       the control socket: status and the verbs of policyctl
+ *
+ * Everything runs on the daemon's main thread; the datapath has its own
+ * threads behind the device API. */
+#ifndef POLICYD_DAEMON_H
+#define POLICYD_DAEMON_H
+
+#include <net/if.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "policy.h"
+
+#define VPN_MTU 1420
+
+struct device;
+struct rules_nl;
+
+struct daemon {
+	const char *policy_path, *key_path, *ifname_opt, *ctl_path;
+	const char *trust_path;        /* admin keys; set: only signed policies */
+	char ifname[IFNAMSIZ];
+	uint8_t *priv;                 /* sodium_malloc */
+	uint8_t pub[32];
+	struct policy *p;              /* in force */
+	size_t self;
+	time_t loaded_at;
+	unsigned reloads, failures;
+	char last_error[1024];         /* of the last reload; empty: it worked */
+	/* commit-confirmed: the policy in force before `apply --confirm`, back
+	 * in force at confirm_by unless `confirm` comes first */
+	struct policy *rollback;
+	size_t rollback_self;
+	time_t confirm_by;
+	char *pending_text;            /* the new policy's bytes, written on confirm */
+	size_t pending_len;
+	char pending_from[256];
+	char last_rollback[512];
+	struct device *dev;
+	pthread_t dev_thread;
+	int uapi_fd, ctl_fd, sig_fd, ino_fd, ino_wd;
+	char uapi_path[128];
+	struct rules_nl *nl;
+};
+
+/* reload.c. Parse, validate, test and verify a policy file (text kept in
+ * *text_out if not NULL) and find this host's node in it. NULL with the
+ * reason in err (also logged). */
+struct policy *daemon_policy_read(struct daemon *d, const char *path, long *self, char *err,
+				  size_t errlen, char **text_out, size_t *len_out);
+/* Make p the policy in force: rules first (the kernel may still refuse),
+ * then peers and addresses. On failure the old policy stays. The old one is
+ * freed, or handed to *old if old is not NULL. */
+int daemon_policy_switch(struct daemon *d, struct policy *p, size_t self, char *err,
+			 size_t errlen, struct policy **old);
+/* Reload the policy file; on failure the old one stays and status says why. */
+int daemon_reload(struct daemon *d, const char *why);
+
+/* confirm.c */
+int daemon_apply_confirm(struct daemon *d, const char *file, const char *secs, char *err,
+			 size_t errlen);
+int daemon_confirm(struct daemon *d, char *err, size_t errlen);
+void daemon_rollback_if_due(struct daemon *d);
+void daemon_pending_free(struct daemon *d);
+
+/* serve.c */
+int daemon_ctl_listen(const char *path);
+/* Answer one request on a connected client. */
+void daemon_serve(struct daemon *d, int fd);
+
+#endif

@@ -1,0 +1,153 @@
+/* serve.c — the control socket: one request per connection, answered on
+ * the daemon's main thread (control.h has the protocol). Only root or the
+ * daemon's own uid may ask anything. */
+#include <errno.h>
+#include <libgen.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "control.h"
+#include "daemon.h"
+#include "device.h"
+#include "log.h"
+#include "mesh.h"
+#include "uapi.h"
+
+struct status_ctx {
+	struct daemon *d;
+	FILE *f;
+	time_t now;
+	const struct node **sorted;   /* the policy's nodes by key */
+};
+
+static void status_peer(void *arg, const struct device_peer_info *pi)
+{
+	struct status_ctx *c = arg;
+	const struct node *n = mesh_find(c->sorted, c->d->p->nnodes, pi->public_key);
+	char ep[80] = "-";
+
+	if (pi->endpoint.ss_family)
+		uapi_format_endpoint(ep, sizeof(ep), &pi->endpoint);
+	fprintf(c->f, "  %-20s endpoint %-24s ", n ? n->name : "?", ep);
+	if (pi->last_handshake.tv_sec)
+		fprintf(c->f, "handshake %llds ago", (long long)(c->now - pi->last_handshake.tv_sec));
+	else
+		fprintf(c->f, "no handshake");
+	fprintf(c->f, "  rx %llu B  tx %llu B\n", (unsigned long long)pi->rx_bytes,
+		(unsigned long long)pi->tx_bytes);
+}
+
+static void status(struct daemon *d, FILE *f)
+{
+	struct status_ctx c = { d, f, time(NULL), mesh_nodes_by_key(d->p) };
+	char hash[17], when[32];
+
+	sodium_bin2hex(hash, sizeof(hash), d->p->hash, 8);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&d->loaded_at));
+	fprintf(f, "ok\nnode: %s\ninterface: %s\n", d->p->nodes[d->self].name, d->ifname);
+	fprintf(f, "policy: %s version %d hash %s loaded %s (%zu nodes, %zu acls)\n",
+		d->policy_path, d->p->version, hash, when, d->p->nnodes, d->p->nacls);
+	if (d->last_error[0])
+		fprintf(f, "last reload: FAILED, previous policy in force: %s\n", d->last_error);
+	else
+		fprintf(f, "last reload: ok (%u reloads, %u refused)\n", d->reloads, d->failures);
+	if (d->rollback)
+		fprintf(f, "pending: %s, rolled back in %llds unless confirmed\n", d->pending_from,
+			(long long)(d->confirm_by - c.now));
+	if (d->last_rollback[0])
+		fprintf(f, "last rollback: %s\n", d->last_rollback);
+	fprintf(f, "peers:\n");
+	device_peers(d->dev, status_peer, &c);
+	free(c.sorted);
+}
+
+/* One request on a connected client. Only root or our own uid may ask. */
+void daemon_serve(struct daemon *d, int fd)
+{
+	struct ucred cred;
+	socklen_t clen = sizeof(cred);
+	struct ctl_request req;
+	char in[CTL_MAX_REQUEST], *reply = NULL;
+	const char *why;
+	size_t rlen = 0, got = 0;
+	FILE *f = open_memstream(&reply, &rlen);
+	ssize_t n;
+
+	if (!f)
+		return;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) < 0 ||
+	    (cred.uid != 0 && cred.uid != geteuid())) {
+		fprintf(f, "error: permission denied\n");
+		goto out;
+	}
+	while (got < sizeof(in) && !memchr(in, '\n', got) &&
+	       (n = read(fd, in + got, sizeof(in) - got)) > 0)
+		got += (size_t)n;
+	if (ctl_request_parse(in, got, &req, &why) < 0) {
+		fprintf(f, "error: %s\n", why);
+	} else if (!strcmp(req.verb, "status") && req.nargs == 0) {
+		status(d, f);
+	} else if (!strcmp(req.verb, "reload") && req.nargs == 0 && d->rollback) {
+		fprintf(f, "error: an apply from %s awaits confirm; confirm it or let it roll back\n",
+			d->pending_from);
+	} else if (!strcmp(req.verb, "apply") && req.nargs == 2) {
+		char err[1024];
+
+		if (daemon_apply_confirm(d, req.args[0], req.args[1], err, sizeof(err)) == 0)
+			fprintf(f, "ok\napplied %s; run `policyctl confirm` within %s or it is rolled "
+				   "back\n", req.args[0], req.args[1]);
+		else
+			fprintf(f, "error: %s (the previous policy stays in force)\n", err);
+	} else if (!strcmp(req.verb, "confirm") && req.nargs == 0) {
+		char err[512];
+
+		if (daemon_confirm(d, err, sizeof(err)) == 0)
+			fprintf(f, "ok\nconfirmed; %s holds the policy in force\n", d->policy_path);
+		else
+			fprintf(f, "error: %s\n", err);
+	} else if (!strcmp(req.verb, "reload") && req.nargs == 0) {
+		if (daemon_reload(d, "policyctl reload") == 0)
+			fprintf(f, "ok\npolicy reloaded\n");
+		else
+			fprintf(f, "error: %s (the previous policy stays in force)\n", d->last_error);
+	} else {
+		fprintf(f, "error: unknown request \"%.40s\" with %d argument(s) (status, reload, apply FILE TIMEOUT, confirm)\n",
+			req.verb, req.nargs);
+	}
+out:
+	fclose(f);
+	if (reply && write(fd, reply, rlen) < 0)
+		log_debug("control: reply not sent: %s", strerror(errno));
+	free(reply);
+}
+
+int daemon_ctl_listen(const char *path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	char dir[sizeof(sun.sun_path)];
+	int fd;
+
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return -ENAMETOOLONG;
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	memcpy(dir, path, strlen(path) + 1);
+	if (mkdir(dirname(dir), 0755) < 0 && errno != EEXIST)
+		return -errno;
+	(void)unlink(path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 || chmod(path, 0600) < 0 ||
+	    listen(fd, 8) < 0) {
+		int r = -errno;
+
+		close(fd);
+		return r;
+	}
+	return fd;
+}
