@@ -1,6 +1,7 @@
 /* apply.c — table replacement with carried-over bans, and live element changes. */
 #include <errno.h>
 #include <linux/netfilter/nf_tables.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,54 +61,80 @@ static void describe(const struct ir *ir, const struct nl_errors *errs, struct a
 	}
 }
 
-/* ---- carrying bans over ---------------------------------------------------------- */
+/* ---- carrying live elements over ------------------------------------------------ */
+
+/* Sets the daemon fills at run time, not the policy: bans and breakglass
+ * openings. A table swap carries their elements with the time they have
+ * left, so a reload neither lifts a ban nor closes an opening. */
+static const char *const live_sets[] = { "quarantine4", "quarantine6", "glass4", "glass6" };
+#define NLIVE (sizeof(live_sets) / sizeof(live_sets[0]))
+
+struct list_ctx {
+	const struct ir_set *s;
+	void (*fn)(void *ctx, const struct ir_elem *e);
+	void *ctx;
+};
+
+static void list_elem(void *ctx, const struct nl_elem *ne)
+{
+	struct list_ctx *c = ctx;
+	struct ir_elem e;
+
+	if (emit_elem_decode(c->s, ne->key, ne->keylen, ne->key_end, ne->endlen, &e) < 0)
+		return;
+	e.timeout_ms = ne->expires_ms; /* remaining time; 0 = no timeout */
+	c->fn(c->ctx, &e);
+}
+
+int rules_set_list(struct rules_nl *nl, const struct ir_set *s,
+		   void (*fn)(void *ctx, const struct ir_elem *e), void *ctx)
+{
+	struct list_ctx c = { s, fn, ctx };
+
+	return rules_nl_dump_set(nl, IR_TABLE, s->name, list_elem, &c);
+}
 
 struct carry {
 	struct ir_set *set;
 	size_t n;
 };
 
-static void carry_elem(void *ctx, const void *key, uint32_t keylen, uint64_t expires_ms)
+static bool same_elem(const struct ir_elem *a, const struct ir_elem *b)
+{
+	return !addr_cmp(&a->lo, &b->lo) && !addr_cmp(&a->hi, &b->hi) && a->proto == b->proto &&
+	       a->plo == b->plo && a->phi == b->phi;
+}
+
+static void carry_elem(void *ctx, const struct ir_elem *e)
 {
 	struct carry *c = ctx;
-	struct ir_elem e = { 0 };
 
-	if (keylen != addr_size(c->set->family))
-		return;
-	e.lo.family = (uint8_t)c->set->family;
-	memcpy(e.lo.b, key, keylen);
-	e.hi = e.lo;
-	e.timeout_ms = expires_ms; /* remaining time; 0 = the ban has no timeout */
 	for (size_t i = 0; i < c->set->n; i++)
-		if (!addr_cmp(&c->set->v[i].lo, &e.lo))
+		if (same_elem(&c->set->v[i], e))
 			return;
-	ir_set_add(c->set, &e);
+	ir_set_add(c->set, e);
 	c->n++;
 }
 
-static void carry_bans(struct rules_nl *nl, struct ir *ir, size_t *carried)
+static void carry_live(struct rules_nl *nl, struct ir *ir, size_t *carried)
 {
-	static const char *const names[] = { "quarantine4", "quarantine6" };
-
-	for (int i = 0; i < 2; i++) {
-		long s = ir_set_find(ir, names[i]);
+	for (size_t i = 0; i < NLIVE; i++) {
+		long s = ir_set_find(ir, live_sets[i]);
 		struct carry c;
 
 		if (s < 0)
 			continue;
 		c.set = &ir->sets[s];
 		c.n = 0;
-		if (rules_nl_dump_set(nl, IR_TABLE, names[i], carry_elem, &c) == 0)
+		if (rules_set_list(nl, c.set, carry_elem, &c) == 0)
 			*carried += c.n;
 	}
 }
 
-static void uncarry(struct ir *ir, const size_t base[2])
+static void uncarry(struct ir *ir, const size_t base[NLIVE])
 {
-	static const char *const names[] = { "quarantine4", "quarantine6" };
-
-	for (int i = 0; i < 2; i++) {
-		long s = ir_set_find(ir, names[i]);
+	for (size_t i = 0; i < NLIVE; i++) {
+		long s = ir_set_find(ir, live_sets[i]);
 
 		if (s >= 0)
 			ir->sets[s].n = base[i];
@@ -116,12 +143,12 @@ static void uncarry(struct ir *ir, const size_t base[2])
 
 int rules_apply(struct rules_nl *nl, struct ir *ir, bool commit, struct apply_report *rep)
 {
-	size_t base[2] = { 0, 0 };
+	size_t base[NLIVE];
 	int r = -ERESTART;
 
 	memset(rep, 0, sizeof(*rep));
-	for (int i = 0; i < 2; i++) {
-		long s = ir_set_find(ir, i ? "quarantine6" : "quarantine4");
+	for (size_t i = 0; i < NLIVE; i++) {
+		long s = ir_set_find(ir, live_sets[i]);
 
 		base[i] = s >= 0 ? ir->sets[s].n : 0;
 	}
@@ -134,7 +161,7 @@ int rules_apply(struct rules_nl *nl, struct ir *ir, bool commit, struct apply_re
 		r = rules_nl_genid(nl, &rep->genid);
 		if (r < 0)
 			return r;
-		carry_bans(nl, ir, &rep->carried);
+		carry_live(nl, ir, &rep->carried);
 		b = nlb_new();
 		if (!b)
 			return -ENOMEM;
@@ -196,4 +223,70 @@ int rules_quarantine_del(struct rules_nl *nl, const struct addr *a)
 
 	quarantine_set(a, &s);
 	return rules_set_update(nl, &s, &e, 1, false);
+}
+
+/* ---- breakglass ---------------------------------------------------------------------- */
+
+static void glass_set(int family, struct ir_set *s)
+{
+	memset(s, 0, sizeof(*s));
+	snprintf(s->name, sizeof(s->name), "glass%c", family == AF_INET ? '4' : '6');
+	s->kind = IRS_CONCAT;
+	s->family = family;
+	s->interval = s->timeout = true;
+}
+
+static void glass_add_ranges(struct ir_set *s, const struct ir_elem *base, uint8_t proto,
+			     const struct rangeset *rs, bool all)
+{
+	struct ir_elem e = *base;
+
+	e.proto = proto;
+	if (all) {
+		e.plo = 0;
+		e.phi = 65535;
+		ir_set_add(s, &e);
+		return;
+	}
+	for (size_t i = 0; i < rs->n; i++) {
+		e.plo = rs->v[i].lo;
+		e.phi = rs->v[i].hi;
+		ir_set_add(s, &e);
+	}
+}
+
+static int glass_change(struct rules_nl *nl, const struct portset *ports,
+			const struct prefix *from, uint64_t timeout_ms, bool add)
+{
+	struct ir_set s;
+	struct ir_elem base = { .timeout_ms = timeout_ms };
+	int r;
+
+	glass_set(from->a.family, &s);
+	prefix_bounds(from, &base.lo, &base.hi);
+	glass_add_ranges(&s, &base, IPPROTO_TCP, &ports->tcp, ports->all);
+	glass_add_ranges(&s, &base, IPPROTO_UDP, &ports->udp, ports->all);
+	r = s.n ? rules_set_update(nl, &s, s.v, s.n, add) : -EINVAL;
+	free(s.v);
+	return r;
+}
+
+int rules_glass_open(struct rules_nl *nl, const struct portset *ports, const struct prefix *from,
+		     uint64_t timeout_ms)
+{
+	return glass_change(nl, ports, from, timeout_ms, true);
+}
+
+int rules_glass_close(struct rules_nl *nl, const struct portset *ports, const struct prefix *from)
+{
+	return glass_change(nl, ports, from, 0, false);
+}
+
+int rules_glass_list(struct rules_nl *nl, int family,
+		     void (*fn)(void *ctx, const struct ir_elem *e), void *ctx)
+{
+	struct ir_set s;
+
+	glass_set(family, &s);
+	return rules_set_list(nl, &s, fn, ctx);
 }

@@ -2,8 +2,8 @@
  *
  * rules_apply() replaces `table inet policyd` in the current network
  * namespace in one transaction: the old table, or the new one, never a mix,
- * never nothing, and no other table touched. Quarantine bans in force are
- * carried into the new table with their remaining time. The batch is tied
+ * never nothing, and no other table touched. Quarantine bans and breakglass
+ * openings in force are carried into the new table with their remaining time. The batch is tied
  * to the ruleset generation it was built from and rebuilt if someone else
  * changed the ruleset in between. */
 #ifndef RULES_APPLY_H
@@ -15,6 +15,7 @@
 
 #include "ir.h"
 #include "nl.h"
+#include "policy.h"
 
 struct apply_report {
 	char **errors;        /* one line per kernel error, naming the policy rule */
@@ -35,6 +36,22 @@ void apply_report_free(struct apply_report *rep);
 /* Live changes on the installed table, each one small atomic batch. */
 int rules_quarantine_add(struct rules_nl *nl, const struct addr *a, uint64_t timeout_ms);
 int rules_quarantine_del(struct rules_nl *nl, const struct addr *a);
+/* Breakglass (policyctl breakglass open): the policy's breakglass ports on
+ * the public side for source addresses in from, for timeout_ms, counted
+ * down by the kernel. Needs a table compiled from a policy with a
+ * breakglass section (-ENOENT otherwise); an opening that overlaps another
+ * one in force is refused by the kernel (-EEXIST). Close takes the same
+ * prefix as the open. List calls fn for every opening in force of a
+ * family, with its remaining time. */
+int rules_glass_open(struct rules_nl *nl, const struct portset *ports, const struct prefix *from,
+		     uint64_t timeout_ms);
+int rules_glass_close(struct rules_nl *nl, const struct portset *ports, const struct prefix *from);
+int rules_glass_list(struct rules_nl *nl, int family,
+		     void (*fn)(void *ctx, const struct ir_elem *e), void *ctx);
+/* The elements of a set of the installed table, decoded, with their
+ * remaining time in timeout_ms. */
+int rules_set_list(struct rules_nl *nl, const struct ir_set *s,
+		   void (*fn)(void *ctx, const struct ir_elem *e), void *ctx);
 /* Add/remove elements of a set of the installed table (e.g. "acl4"); s
  * describes the set (name, kind, family, interval) as compile_node made it. */
 int rules_set_update(struct rules_nl *nl, const struct ir_set *s, const struct ir_elem *v,

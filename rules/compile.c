@@ -6,7 +6,8 @@
  *   vpn    quarantine drop; established/related; essential ICMP; invalid
  *          drop; ACL sets; rate-limited NFLOG for the suspicion engine; drop
  *   public established/related; essential ICMP; invalid drop; WireGuard
- *          port (nodes with an endpoint); expose sets; drop (nmap: filtered)
+ *          port (nodes with an endpoint); expose sets; breakglass openings
+ *          (when the policy has a breakglass section); drop (nmap: filtered)
  *
  * ACLs and exposures become elements of interval sets, so the chains have
  * the same few rules whatever the size of the policy. */
@@ -326,10 +327,10 @@ struct ir *compile_node(const struct policy *p, size_t node, const struct compil
 	int64_t now = opts && opts->now ? opts->now : time(NULL);
 	struct ir *ir = calloc(1, sizeof(*ir));
 	struct zone vz = { 0 }, pz = { 0 };
-	size_t q4, q6, i4, i6, acl[2][4], pub[2][4];
+	size_t q4, q6, i4, i6, acl[2][4], pub[2][4], g4 = 0, g6 = 0;
 	struct ir_rule *r;
 
-	if (!ir || !(ir->sets = calloc(24, sizeof(*ir->sets)))) /* 4 + 2 zones x 2 families x 4 */
+	if (!ir || !(ir->sets = calloc(22, sizeof(*ir->sets)))) /* 4 + 2 zones x 2 x 4 + 2 */
 		abort();
 	origin_add(ir, "table", IR_TABLE, "/", -1);
 	ir->chains[CH_INPUT] = (struct ir_chain){ .name = "input", .base = true, .prio = IR_PRIORITY };
@@ -345,6 +346,10 @@ struct ir *compile_node(const struct policy *p, size_t node, const struct compil
 	icmp_set(&ir->sets[i6], icmp6_essential, sizeof(icmp6_essential));
 	zone_sets(ir, "acl", true, acl);
 	zone_sets(ir, "pub", false, pub);
+	if (p->breakglass.present) { /* filled at run time: policyctl breakglass open */
+		g4 = set_add(ir, "glass4", IRS_CONCAT, AF_INET, true, true);
+		g6 = set_add(ir, "glass6", IRS_CONCAT, AF_INET6, true, true);
+	}
 
 	collect_acls(p, node, now, ir, &vz);
 	collect_expose(p, node, ir, &pz);
@@ -373,6 +378,10 @@ struct ir *compile_node(const struct policy *p, size_t node, const struct compil
 		match(r, IRM_UDP_DPORT, 0)->val = p->net.port;
 	}
 	rules_zone(ir, CH_PUBLIC, pub, "expose");
+	if (p->breakglass.present) {
+		rule_set(ir, CH_PUBLIC, IRM_CONCAT_IN, g4, true, "breakglass open");
+		rule_set(ir, CH_PUBLIC, IRM_CONCAT_IN, g6, true, "breakglass open");
+	}
 	rule(ir, CH_PUBLIC, IRV_DROP, "not exposed")->counter = true;
 	return ir;
 }

@@ -423,6 +423,44 @@ static void key_bytes(const struct ir_set *s, const struct addr *a, uint8_t prot
 	*len = (uint32_t)al + 8;
 }
 
+static int key_decode(const struct ir_set *s, const uint8_t *key, uint32_t len,
+		      struct addr *a, uint8_t *proto, uint16_t *port)
+{
+	size_t al = addr_size(s->family);
+
+	if (s->kind == IRS_ICMP || len != (s->kind == IRS_CONCAT ? al + 8 : al))
+		return -EINVAL;
+	memset(a, 0, sizeof(*a));
+	a->family = (uint8_t)s->family;
+	memcpy(a->b, key, al);
+	if (s->kind == IRS_CONCAT) {
+		*proto = key[al];
+		*port = (uint16_t)(key[al + 4] << 8 | key[al + 5]);
+	}
+	return 0;
+}
+
+int emit_elem_decode(const struct ir_set *s, const void *key, uint32_t keylen,
+		     const void *key_end, uint32_t endlen, struct ir_elem *out)
+{
+	uint8_t proto = 0, proto_end = 0;
+	uint16_t port = 0, port_end = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (key_decode(s, key, keylen, &out->lo, &proto, &port) < 0)
+		return -EINVAL;
+	out->hi = out->lo;
+	out->proto = proto;
+	out->plo = out->phi = port;
+	if (!key_end)
+		return 0;
+	if (key_decode(s, key_end, endlen, &out->hi, &proto_end, &port_end) < 0 ||
+	    proto_end != proto)
+		return -EINVAL;
+	out->phi = port_end;
+	return 0;
+}
+
 static struct nftnl_set_elem *elem_alloc(const void *key, uint32_t len, uint32_t flags)
 {
 	struct nftnl_set_elem *e = nftnl_set_elem_alloc();

@@ -13,5 +13,10 @@ int emit_table(struct nlb *b, const struct ir *ir, bool replace);
 /* Add or delete elements of an existing set (incremental operations). */
 int emit_elems(struct nlb *b, const struct ir_set *s, const struct ir_elem *v, size_t n,
 	       bool add);
+/* The inverse of what emit writes for one element of s: key (and key_end
+ * for a pipapo interval set) back into lo/hi, proto and plo/phi. -EINVAL if
+ * the bytes do not fit the set's type. */
+int emit_elem_decode(const struct ir_set *s, const void *key, uint32_t keylen,
+		     const void *key_end, uint32_t endlen, struct ir_elem *out);
 
 #endif

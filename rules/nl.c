@@ -432,17 +432,18 @@ static int elem_cb(const struct nlmsghdr *nlh, void *data)
 	}
 	it = nftnl_set_elems_iter_create(s);
 	for (e = it ? nftnl_set_elems_iter_next(it) : NULL; e; e = nftnl_set_elems_iter_next(it)) {
-		uint32_t klen = 0;
-		const void *key = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &klen);
-		uint64_t exp = 0;
+		struct nl_elem ne = { 0 };
 
+		ne.key = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &ne.keylen);
+		if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_KEY_END))
+			ne.key_end = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY_END, &ne.endlen);
 		if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_EXPIRATION)) {
-			exp = nftnl_set_elem_get_u64(e, NFTNL_SET_ELEM_EXPIRATION);
-			exp = exp ? exp : 1; /* about to expire, but it has a timeout */
+			ne.expires_ms = nftnl_set_elem_get_u64(e, NFTNL_SET_ELEM_EXPIRATION);
+			/* about to expire, but it has a timeout */
+			ne.expires_ms = ne.expires_ms ? ne.expires_ms : 1;
 		}
-
-		if (key)
-			d->fn(d->ctx, key, klen, exp);
+		if (ne.key)
+			d->fn(d->ctx, &ne);
 	}
 	if (it)
 		nftnl_set_elems_iter_destroy(it);

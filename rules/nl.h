@@ -55,9 +55,18 @@ int rules_nl_genid(struct rules_nl *nl, uint32_t *genid);
 int rules_nl_send(struct rules_nl *nl, struct nlb *b, bool commit, uint32_t genid,
 		  struct nl_errors *errs);
 
-/* Dump the elements of a set: calls fn for each element with its key bytes
- * and remaining lifetime in ms (0 = no timeout). -ENOENT if no such set. */
-typedef void (*nl_elem_fn)(void *ctx, const void *key, uint32_t keylen, uint64_t expires_ms);
+/* One element of a dumped set: its key, the end of its range (pipapo
+ * interval sets; NULL otherwise) and its remaining lifetime in ms (0 = no
+ * timeout). The bytes live only during the callback. */
+struct nl_elem {
+	const void *key, *key_end;
+	uint32_t keylen, endlen;
+	uint64_t expires_ms;
+};
+
+/* Dump the elements of a set: calls fn for each element. -ENOENT if no such
+ * set. */
+typedef void (*nl_elem_fn)(void *ctx, const struct nl_elem *e);
 int rules_nl_dump_set(struct rules_nl *nl, const char *table, const char *set, nl_elem_fn fn,
 		      void *ctx);
 

@@ -31,7 +31,8 @@ static const char policy_text[] =
 	"\"c\":{\"key\":\"HyAhIiMkJSYnKCkqKywtLi8wMTIzNDU2Nzg5Ojs8PT4=\",\"ips\":[\"100.64.0.2\",\"fd7a:115c:a1e0::2\"]}},"
 	"\"expose\":[{\"id\":\"web\",\"on\":[\"s\"],\"ports\":[\"tcp:443\"]}],"
 	"\"acls\":[{\"id\":\"ssh\",\"src\":[\"c\"],\"dst\":[\"s\"],\"ports\":[\"tcp:22\"]},"
-	"{\"id\":\"db\",\"src\":[\"100.64.0.128/25\"],\"dst\":[\"s\"],\"ports\":[\"tcp:5432\"]}]}";
+	"{\"id\":\"db\",\"src\":[\"100.64.0.128/25\"],\"dst\":[\"s\"],\"ports\":[\"tcp:5432\"]}],"
+	"\"breakglass\":{\"holders\":[\"c\"],\"ports\":[\"tcp:22,2222-2223\"],\"minHolders\":1}}";
 
 struct fixture {
 	struct policy *p;
@@ -74,15 +75,13 @@ struct count {
 	uint64_t max_expires;
 };
 
-static void count_elem(void *ctx, const void *key, uint32_t keylen, uint64_t expires_ms)
+static void count_elem(void *ctx, const struct nl_elem *e)
 {
 	struct count *c = ctx;
 
-	(void)key;
-	(void)keylen;
 	c->n++;
-	if (expires_ms > c->max_expires)
-		c->max_expires = expires_ms;
+	if (e->expires_ms > c->max_expires)
+		c->max_expires = e->expires_ms;
 }
 
 static struct count dump(struct fixture *f, const char *set, int *err)
@@ -196,6 +195,73 @@ static void test_live_acl_update(void **state)
 	assert_int_equal(dump(f, "acl4", &err).n, n0);
 }
 
+struct glass {
+	struct ir_elem v[8];
+	size_t n;
+};
+
+static void glass_elem(void *ctx, const struct ir_elem *e)
+{
+	struct glass *g = ctx;
+
+	if (g->n < 8)
+		g->v[g->n] = *e;
+	g->n++;
+}
+
+static struct glass glass_list(struct fixture *f, int family)
+{
+	struct glass g = { .n = 0 };
+
+	assert_int_equal(rules_glass_list(f->nl, family, glass_elem, &g), 0);
+	return g;
+}
+
+/* breakglass open: the policy's ports for one source range, with a kernel
+ * timeout, listed back, carried over a table swap, refused when overlapping,
+ * closed. */
+static void test_breakglass_open_carry_close(void **state)
+{
+	struct fixture *f = *state;
+	const struct portset *ports = &f->p->breakglass.ports;
+	struct prefix net, host, net6;
+	struct apply_report rep;
+	struct glass g;
+
+	assert_int_equal(rules_apply(f->nl, f->ir, true, &rep), 0);
+	apply_report_free(&rep);
+	assert_int_equal(prefix_parse("203.0.113.0/24", &net), 0);
+	assert_int_equal(prefix_parse("203.0.113.7", &host), 0);
+	assert_int_equal(prefix_parse("2001:db8:1::/48", &net6), 0);
+	assert_int_equal(rules_glass_open(f->nl, ports, &net, 600000), 0);
+	assert_int_equal(rules_glass_open(f->nl, ports, &net6, 60000), 0);
+	g = glass_list(f, AF_INET);
+	assert_int_equal(g.n, 2); /* tcp 22, tcp 2222-2223 */
+	for (size_t i = 0; i < 2; i++) {
+		assert_int_equal(g.v[i].lo.b[3], 0);
+		assert_int_equal(g.v[i].hi.b[3], 255);
+		assert_int_equal(g.v[i].proto, IPPROTO_TCP);
+		assert_true(g.v[i].timeout_ms > 590000 && g.v[i].timeout_ms <= 600000);
+	}
+	assert_int_equal(g.v[0].plo + g.v[1].plo, 22 + 2222);
+	assert_int_equal(g.v[0].phi + g.v[1].phi, 22 + 2223);
+	/* inside an opening in force: the kernel refuses the overlap */
+	assert_true(rules_glass_open(f->nl, ports, &host, 600000) < 0);
+	assert_int_equal(rules_apply(f->nl, f->ir, true, &rep), 0);
+	assert_int_equal(rep.carried, 4);
+	apply_report_free(&rep);
+	g = glass_list(f, AF_INET);
+	assert_int_equal(g.n, 2);
+	assert_true(g.v[0].timeout_ms > 580000 && g.v[0].timeout_ms <= 600000);
+	g = glass_list(f, AF_INET6);
+	assert_int_equal(g.n, 2);
+	assert_true(g.v[0].timeout_ms > 50000 && g.v[0].timeout_ms <= 60000);
+	assert_int_equal(rules_glass_close(f->nl, ports, &net), 0);
+	assert_int_equal(glass_list(f, AF_INET).n, 0);
+	assert_true(rules_glass_close(f->nl, ports, &net) < 0); /* nothing left to close */
+	assert_int_equal(rules_glass_close(f->nl, ports, &net6), 0);
+}
+
 static void test_stale_generation_refused(void **state)
 {
 	struct fixture *f = *state;
@@ -223,6 +289,7 @@ int main(void)
 		cmocka_unit_test(test_refusal_names_the_rule),
 		cmocka_unit_test(test_bans_survive_reapply),
 		cmocka_unit_test(test_live_acl_update),
+		cmocka_unit_test(test_breakglass_open_carry_close),
 		cmocka_unit_test(test_stale_generation_refused),
 	};
 
