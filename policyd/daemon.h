@@ -4,6 +4,7 @@
  *   reload.c      reading, checking and switching policies
  *   confirm.c     commit-confirmed applies and their rollback
  *   serve.c       the control socket: status and the verbs of policyctl
+ *   breakglass.c  public openings for a locked-out admin
  *
  * Everything runs on the daemon's main thread; the datapath has its own
  * threads behind the device API. */
@@ -14,6 +15,7 @@
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <time.h>
 
 #include "policy.h"
@@ -69,6 +71,13 @@ int daemon_apply_confirm(struct daemon *d, const char *file, const char *secs, c
 int daemon_confirm(struct daemon *d, char *err, size_t errlen);
 void daemon_rollback_if_due(struct daemon *d);
 void daemon_pending_free(struct daemon *d);
+
+/* breakglass.c: open (ttl "-" = the policy's) / close; a message for the
+ * caller either way, 0 or -errno. */
+int daemon_glass_open(struct daemon *d, const char *cidr, const char *ttl, char *msg,
+		      size_t msglen);
+int daemon_glass_close(struct daemon *d, const char *cidr, char *msg, size_t msglen);
+void daemon_glass_status(struct daemon *d, FILE *f);
 
 /* serve.c */
 int daemon_ctl_listen(const char *path);

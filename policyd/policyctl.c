@@ -39,7 +39,9 @@ struct cmd_opts {
 	const char *trust;     /* trusted admin public keys */
 	const char *confirm;   /* apply through the daemon, rolled back unless confirmed */
 	bool lockout;          /* check: warn about nodes nobody can SSH to */
-	char **extra;          /* import-wg: the configs */
+	const char *from;      /* breakglass: the source range */
+	const char *ttl;       /* breakglass: how long */
+	char **extra;          /* import-wg: the configs; breakglass: open|close */
 	size_t nextra;
 };
 
@@ -465,6 +467,29 @@ static int cmd_import_wg(const struct cmd_opts *o)
 	return fflush(stdout) ? EXIT_USAGE : 0;
 }
 
+/* breakglass open --from CIDR [--ttl 30m] | close --from CIDR: the
+ * policy's breakglass ports on the node's public side for that source only,
+ * closed by the kernel when the ttl runs out. The daemon checks the range
+ * and the ttl against the policy. */
+static int cmd_breakglass(const struct cmd_opts *o)
+{
+	char line[CTL_MAX_REQUEST];
+	bool open = o->nextra == 1 && !strcmp(o->extra[0], "open");
+	bool close = o->nextra == 1 && !strcmp(o->extra[0], "close");
+
+	if ((!open && !close) || !o->from || (close && o->ttl)) {
+		log_error("usage: policyctl breakglass open --from CIDR [--ttl 30m] | close --from CIDR");
+		return EXIT_USAGE;
+	}
+	if (strpbrk(o->from, " \n") || (o->ttl && strpbrk(o->ttl, " \n")) ||
+	    (size_t)snprintf(line, sizeof(line), "breakglass %s %s%s%s", o->extra[0], o->from,
+			     open ? " " : "", open ? (o->ttl ? o->ttl : "-") : "") >= sizeof(line)) {
+		log_error("breakglass: --from and --ttl are single words");
+		return EXIT_USAGE;
+	}
+	return daemon_request(o, line);
+}
+
 struct command {
 	const char *name;
 	int (*fn)(const struct cmd_opts *);
@@ -490,6 +515,8 @@ static const struct command commands[] = {
 	{ "sign", cmd_sign, true, "--key ADMIN.key FILE  write FILE.sig" },
 	{ "verify", cmd_verify, true, "--trust KEYS FILE  check FILE.sig against trusted keys" },
 	{ "status", cmd_status, false, "[--control PATH]   the running daemon: node, policy, peers" },
+	{ "breakglass", cmd_breakglass, false,
+	  "open --from CIDR [--ttl 30m] | close --from CIDR  public access for a locked-out admin" },
 	{ "reload", cmd_reload, false,
 	  "[--control PATH]   reload the daemon's policy (a bad one is refused, the old stays)" },
 };
@@ -516,6 +543,8 @@ static int parse_opts(int argc, char **argv, const struct command *c, struct cmd
 		{ "key", required_argument, NULL, 'k' },
 		{ "trust", required_argument, NULL, 'T' },
 		{ "confirm", required_argument, NULL, 'F' },
+		{ "from", required_argument, NULL, 'f' },
+		{ "ttl", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -543,6 +572,12 @@ static int parse_opts(int argc, char **argv, const struct command *c, struct cmd
 		case 'F':
 			o->confirm = optarg;
 			break;
+		case 'f':
+			o->from = optarg;
+			break;
+		case 'L':
+			o->ttl = optarg;
+			break;
 		case 't':
 			if (rfc3339_parse(optarg, &t) < 0) {
 				log_error("--now: bad time \"%s\" (expected RFC 3339)", optarg);
@@ -560,7 +595,7 @@ static int parse_opts(int argc, char **argv, const struct command *c, struct cmd
 			return -1;
 		}
 		o->file = argv[optind];
-	} else if (!strcmp(c->name, "import-wg")) {
+	} else if (!strcmp(c->name, "import-wg") || !strcmp(c->name, "breakglass")) {
 		o->extra = argv + optind;
 		o->nextra = (size_t)(argc - optind);
 	} else if (optind != argc) {

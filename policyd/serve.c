@@ -65,6 +65,7 @@ static void status(struct daemon *d, FILE *f)
 	fprintf(f, "peers:\n");
 	device_peers(d->dev, status_peer, &c);
 	free(c.sorted);
+	daemon_glass_status(d, f);
 }
 
 /* One request on a connected client. Only root or our own uid may ask. */
@@ -111,13 +112,22 @@ void daemon_serve(struct daemon *d, int fd)
 			fprintf(f, "ok\nconfirmed; %s holds the policy in force\n", d->policy_path);
 		else
 			fprintf(f, "error: %s\n", err);
+	} else if (!strcmp(req.verb, "breakglass") && req.nargs >= 2 &&
+		   ((!strcmp(req.args[0], "open") && req.nargs == 3) ||
+		    (!strcmp(req.args[0], "close") && req.nargs == 2))) {
+		char msg[512];
+		int r = !strcmp(req.args[0], "open")
+				? daemon_glass_open(d, req.args[1], req.args[2], msg, sizeof(msg))
+				: daemon_glass_close(d, req.args[1], msg, sizeof(msg));
+
+		fprintf(f, r == 0 ? "ok\n%s\n" : "error: %s\n", msg);
 	} else if (!strcmp(req.verb, "reload") && req.nargs == 0) {
 		if (daemon_reload(d, "policyctl reload") == 0)
 			fprintf(f, "ok\npolicy reloaded\n");
 		else
 			fprintf(f, "error: %s (the previous policy stays in force)\n", d->last_error);
 	} else {
-		fprintf(f, "error: unknown request \"%.40s\" with %d argument(s) (status, reload, apply FILE TIMEOUT, confirm)\n",
+		fprintf(f, "error: unknown request \"%.40s\" with %d argument(s) (status, reload, apply FILE TIMEOUT, confirm, breakglass open CIDR TTL|-, breakglass close CIDR)\n",
 			req.verb, req.nargs);
 	}
 out:

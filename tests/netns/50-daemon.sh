@@ -64,6 +64,7 @@ policy() {
   },
   "groups": { "admins": [$2] },
   "services": { "ssh": ["tcp:22"] },
+  "breakglass": { "holders": ["alice"], "ports": ["ssh"], "ttl": "10m", "minHolders": 1 },
   "acls": [
     { "id": "admins-ssh", "src": ["group:admins"], "dst": ["tag:server"], "ports": ["ssh", "icmp"] },
   ],
@@ -186,11 +187,46 @@ sleep 1
 if tcp_ok "${NS[bob]}" "${VPN[web1]}" 22; then not_ok "confirmed: bob stays refused"
 else ok "confirmed: bob stays refused"; fi
 
+# ---- breakglass: web1:22 opened publicly for one source range, for a while -------
+refused() { # WHAT PATTERN ARGS...: the daemon refuses, saying PATTERN
+	local out
+	if out=$(ctl web1 breakglass "${@:3}" 2>&1); then not_ok "breakglass refuses $1"
+	else check "breakglass refuses $1" grep -q "$2" <<<"$out"; fi
+}
+if tcp_ok "${NS[bob]}" 203.0.113.1 22; then not_ok "before breakglass web1:22 is closed to bob's network"
+else ok "before breakglass web1:22 is closed to bob's network"; fi
+refused "the whole internet" "broader than" open --from 0.0.0.0/0
+refused "a ttl over the policy's" "longer than the policy" open --from 203.0.113.0/24 --ttl 1h
+refused "a range inside the mesh" "inside the mesh" open --from 100.64.0.0/24
+refused "host bits" "bits set after" open --from 203.0.113.9/24
+check "breakglass open --from 203.0.113.0/24 --ttl 20s" ctl web1 breakglass open --from 203.0.113.0/24 --ttl 20s
+check "bob's network reaches web1:22 publicly" tcp_ok "${NS[bob]}" 203.0.113.1 22
+if tcp_ok "${NS[bob]}" 203.0.113.1 5432; then not_ok "breakglass opens only the breakglass ports (5432 stays closed)"
+else ok "breakglass opens only the breakglass ports (5432 stays closed)"; fi
+if tcp_ok "${NS[alice]}" 198.51.100.1 22; then not_ok "breakglass opens only for that source (alice's network stays closed)"
+else ok "breakglass opens only for that source (alice's network stays closed)"; fi
+refused "an overlap with an opening in force" "overlaps" open --from 203.0.113.2/32
+st=$(ctl web1 status)
+check "status lists the opening and when it closes" grep -Eq '^  203\.0\.113\.0/24 +tcp:22  closes in 0m1[0-9]s' <<<"$st"
+ctl web1 reload >/dev/null
+check "the opening survives a reload" tcp_ok "${NS[bob]}" 203.0.113.1 22
+check "breakglass close" ctl web1 breakglass close --from 203.0.113.0/24
+if tcp_ok "${NS[bob]}" 203.0.113.1 22; then not_ok "closed: web1:22 is closed to bob's network again"
+else ok "closed: web1:22 is closed to bob's network again"; fi
+check "breakglass open --from 203.0.113.0/24 --ttl 5s" ctl web1 breakglass open --from 203.0.113.0/24 --ttl 5s
+t_open=$SECONDS
+
 # ---- kill -9: the table stays, a restart brings the mesh back -------------------
 kill -KILL "${PID[web1]}"
 pdt_reap "${PID[web1]}"
 check "after kill -9 table inet policyd is still in web1's kernel" \
 	ip netns exec "${NS[web1]}" nft list table inet policyd
+if tcp_ok "${NS[bob]}" 198.51.100.1 5432; then not_ok "after kill -9 web1:5432 stays closed publicly"
+else ok "after kill -9 web1:5432 stays closed publicly"; fi
+closed_to_bob() { ! tcp_ok "${NS[bob]}" 203.0.113.1 22; }
+check "with the daemon dead, the breakglass opening closes by itself" wait_until 12 closed_to_bob
+if [ $((SECONDS - t_open)) -ge 4 ]; then ok "...not before its ttl ($((SECONDS - t_open)) s)"
+else not_ok "...not before its ttl (closed after $((SECONDS - t_open)) s)"; fi
 if tcp_ok "${NS[bob]}" 198.51.100.1 22; then not_ok "after kill -9 web1:22 stays closed publicly"
 else ok "after kill -9 web1:22 stays closed publicly"; fi
 start web1
