@@ -98,7 +98,7 @@ DEB_PKGS = gcc make libc6-dev pkg-config libnftnl-dev libmnl-dev libsodium-dev \
            libcjson-dev libcmocka-dev nftables nmap iperf3 iproute2 python3 \
            python3-jsonschema openssh-server openssh-client wireguard-go \
            wireguard-tools clang libclang-rt-14-dev procps psmisc time tcpdump \
-           iputils-ping libexpat1-dev
+           iputils-ping libexpat1-dev strace systemd
 deps:
 	@missing=""; for p in $(DEB_PKGS); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' \
