@@ -1,0 +1,234 @@
+/* compare.c — per-port verdicts and their causes. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compare.h"
+
+const char *compare_status_name(enum audit_status s)
+{
+	switch (s) {
+	case AUDIT_MATCH: return "match";
+	case AUDIT_NOTICE: return "notice";
+	case AUDIT_DRIFT: return "drift";
+	case AUDIT_UNKNOWN: return "unknown";
+	}
+	return "?";
+}
+
+const char *compare_expected_name(const struct audit_row *row)
+{
+	return row->allowed ? "open" : "filtered";
+}
+
+/* An ICMP error, not silence: someone rejected rather than dropped. */
+static bool is_reject(const char *reason)
+{
+	return reason[0] && strcmp(reason, "no-response") && strcmp(reason, "user-set");
+}
+
+static void classify_tcp(bool allowed, enum nmap_state st, const char *reason,
+			 enum audit_status *s, enum audit_note *n)
+{
+	*s = AUDIT_MATCH;
+	*n = NOTE_NONE;
+	if (allowed) {
+		switch (st) {
+		case NMAP_OPEN: break;
+		case NMAP_CLOSED: *s = AUDIT_NOTICE, *n = NOTE_NOTHING_LISTENS; break;
+		case NMAP_UNFILTERED: *s = AUDIT_NOTICE, *n = NOTE_ODD_STATE; break;
+		default: *s = AUDIT_DRIFT, *n = NOTE_DROPPED; break;
+		}
+		return;
+	}
+	switch (st) {
+	case NMAP_FILTERED:
+		if (is_reject(reason))
+			*s = AUDIT_NOTICE, *n = NOTE_REJECTED;
+		break;
+	case NMAP_OPEN_FILTERED:
+	case NMAP_CLOSED_FILTERED: break;
+	default: *s = AUDIT_DRIFT, *n = NOTE_OPENED; break;
+	}
+}
+
+static void classify_udp(bool allowed, enum nmap_state st, const char *reason,
+			 enum audit_status *s, enum audit_note *n)
+{
+	*s = AUDIT_MATCH;
+	*n = NOTE_NONE;
+	if (allowed) {
+		switch (st) {
+		case NMAP_OPEN: break;
+		case NMAP_OPEN_FILTERED: *s = AUDIT_NOTICE, *n = NOTE_UDP_SILENT; break;
+		case NMAP_CLOSED: *s = AUDIT_NOTICE, *n = NOTE_NOTHING_LISTENS; break;
+		case NMAP_FILTERED: *s = AUDIT_DRIFT, *n = NOTE_DROPPED; break;
+		default: *s = AUDIT_NOTICE, *n = NOTE_ODD_STATE; break;
+		}
+		return;
+	}
+	switch (st) {
+	case NMAP_OPEN_FILTERED: break;
+	case NMAP_FILTERED:
+		if (is_reject(reason))
+			*s = AUDIT_NOTICE, *n = NOTE_REJECTED;
+		break;
+	case NMAP_OPEN:
+	case NMAP_CLOSED: *s = AUDIT_DRIFT, *n = NOTE_OPENED; break;
+	default: *s = AUDIT_NOTICE, *n = NOTE_ODD_STATE; break;
+	}
+}
+
+static bool answered(uint8_t proto, enum nmap_state st)
+{
+	return st == NMAP_OPEN || st == NMAP_CLOSED || (proto == IPPROTO_TCP && st == NMAP_UNFILTERED);
+}
+
+static bool same_row(const struct audit_row *a, const struct audit_row *b)
+{
+	return a->proto == b->proto && (uint32_t)a->hi + 1 == b->lo && a->allowed == b->allowed &&
+	       a->rule == b->rule && a->observed == b->observed && a->reason == b->reason &&
+	       a->status == b->status && a->note == b->note;
+}
+
+static int push(struct audit_diff *d, const struct audit_row *row, size_t *cap)
+{
+	struct audit_row *v;
+
+	if (d->nrows && same_row(&d->rows[d->nrows - 1], row)) {
+		d->rows[d->nrows - 1].hi = row->lo;
+		return 0;
+	}
+	if (d->nrows == *cap) {
+		*cap = *cap ? *cap * 2 : 16;
+		if (!(v = realloc(d->rows, *cap * sizeof(*v))))
+			return -ENOMEM;
+		d->rows = v;
+	}
+	d->rows[d->nrows++] = *row;
+	return 0;
+}
+
+int compare_run(const struct expect *e, const struct nmap_result *r, const struct compare_ctx *c,
+		struct audit_diff *out)
+{
+	size_t cap = 0;
+
+	(void)c;
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < e->n; i++) {
+		const struct expect_port *ep = &e->v[i];
+		const struct nmap_port *np =
+			&r->ports[ep->proto == IPPROTO_UDP ? NMAP_UDP : NMAP_TCP][ep->port];
+		struct audit_row row = {
+			.proto = ep->proto, .lo = ep->port, .hi = ep->port, .allowed = ep->allowed,
+			.rule = e->rules[ep->rule], .observed = np->state,
+			.reason = nmap_reason(r, np), .ttl = np->ttl,
+		};
+
+		if (np->state == NMAP_UNSEEN) {
+			row.status = AUDIT_UNKNOWN;
+			row.note = NOTE_NOT_REPORTED;
+		} else if (ep->proto == IPPROTO_UDP) {
+			classify_udp(ep->allowed, np->state, row.reason, &row.status, &row.note);
+		} else {
+			classify_tcp(ep->allowed, np->state, row.reason, &row.status, &row.note);
+		}
+		out->count[row.status]++;
+		out->answered += answered(ep->proto, np->state);
+		out->allowed += ep->allowed;
+		out->allowed_dropped += row.note == NOTE_DROPPED;
+		if (push(out, &row, &cap) < 0) {
+			compare_free(out);
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+void compare_free(struct audit_diff *d)
+{
+	if (!d)
+		return;
+	free(d->rows);
+	memset(d, 0, sizeof(*d));
+}
+
+static bool breakglass_port(const struct audit_row *row, const struct compare_ctx *c)
+{
+	return c->zone == EXPECT_PUBLIC && c->breakglass &&
+	       portset_allows(c->breakglass, row->proto, row->lo);
+}
+
+/* Dropped by policy, yet reachable. An accept in another table cannot undo
+ * policyd's drop (a drop in any base chain is final), so policyd's own table
+ * is missing or no longer the policy's. */
+static void opened(const struct audit_row *row, const struct compare_ctx *c, char *buf, size_t len)
+{
+	const char *why = !c->local_tables ? "policyd's table missing or changed on the target"
+			  : !c->policyd_table ? "table inet policyd is missing"
+			  : "table inet policyd is there but lets it through: changed since apply, "
+			    "or another policy's table";
+
+	snprintf(buf, len, "%s%s", why,
+		 breakglass_port(row, c) ? "; or a breakglass opening for this address" : "");
+}
+
+/* Allowed by policy, yet dropped: someone else's drop. */
+static void dropped(const struct audit_diff *d, const struct audit_row *row,
+		    const struct compare_ctx *c, char *buf, size_t len)
+{
+	char rej[64] = "";
+	bool all = c->zone == EXPECT_VPN && d->allowed && d->allowed_dropped == d->allowed;
+
+	if (is_reject(row->reason))
+		snprintf(rej, sizeof(rej), "rejected (%s), not policyd's silent drop: ", row->reason);
+	if (c->local_tables && c->foreign && c->foreign[0])
+		snprintf(buf, len, "%sa drop outside policyd: %s%s", rej, c->foreign,
+			 all ? "; or this peer is quarantined" : "");
+	else if (c->local_tables)
+		snprintf(buf, len, "%sno other table here: policyd's table changed?%s", rej,
+			 all ? " or this peer is quarantined" : "");
+	else
+		snprintf(buf, len, "%sa drop outside policyd (another table or program on the target, "
+			 "a cloud or network firewall on the path)%s", rej,
+			 all ? "; or this peer is quarantined" : "");
+}
+
+void compare_note_text(const struct audit_diff *d, const struct audit_row *row,
+		       const struct compare_ctx *c, char *buf, size_t len)
+{
+	switch (row->note) {
+	case NOTE_NONE:
+		snprintf(buf, len, "%s", "");
+		break;
+	case NOTE_NOTHING_LISTENS:
+		snprintf(buf, len, "nothing listens (%s)", row->proto == IPPROTO_TCP
+			 ? "the firewall let the probe through; the host reset it"
+			 : "ICMP port unreachable");
+		break;
+	case NOTE_UDP_SILENT:
+		snprintf(buf, len, "no answer: open but silent to nmap's probe, or dropped; UDP "
+			 "cannot tell");
+		break;
+	case NOTE_REJECTED:
+		snprintf(buf, len, "rejected (%s) rather than dropped: something before policyd "
+			 "answered", row->reason);
+		break;
+	case NOTE_OPENED:
+		opened(row, c, buf, len);
+		break;
+	case NOTE_DROPPED:
+		dropped(d, row, c, buf, len);
+		break;
+	case NOTE_ODD_STATE:
+		snprintf(buf, len, "nmap state \"%s\" was not expected from this scan",
+			 nmap_state_name(row->observed));
+		break;
+	case NOTE_NOT_REPORTED:
+		snprintf(buf, len, "nmap reported nothing for this port: scan incomplete");
+		break;
+	}
+}
