@@ -381,6 +381,31 @@ void peer_clear_keys(struct peer *p)
 	p->hs_index = 0;
 }
 
+void device_set_events(struct device *dev,
+		       void (*ev)(void *ctx, const uint8_t pub[32], enum device_event e), void *ctx)
+{
+	dev->event = ev;
+	dev->event_ctx = ctx;
+}
+
+int device_peer_evict(struct device *dev, const uint8_t pub[32])
+{
+	struct peer *p;
+	int r = -ENOENT;
+
+	pthread_rwlock_rdlock(&dev->cfg);
+	if ((p = device_peer_by_pub(dev, pub))) {
+		pthread_mutex_lock(&p->lock);
+		peer_clear_keys(p);
+		noise_handshake_clear(p->noise);
+		send_purge_staged(p);
+		pthread_mutex_unlock(&p->lock);
+		r = 0;
+	}
+	pthread_rwlock_unlock(&dev->cfg);
+	return r;
+}
+
 /* Where pub sits, or would sit, in the sorted peer array. */
 static size_t peer_slot(const struct device *dev, const uint8_t pub[32])
 {

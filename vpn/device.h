@@ -74,6 +74,14 @@ enum drop_reason {
 };
 extern const char *const drop_reason_names[DROP_MAX];
 
+/* Misbehaviour proven to come from a peer: only events behind its session
+ * keys count. A data packet failing authentication, or an initiation that
+ * names a peer, proves nothing (anyone who saw an index or knows a public
+ * key can send one), so they are counted as drops but never blamed. */
+enum device_event {
+	DEVICE_EV_SPOOFED_SOURCE,  /* authenticated data whose inner source is not its allowed IPs */
+};
+
 struct staged {
 	uint8_t *pkt[DEVICE_MAX_STAGED];
 	uint16_t len[DEVICE_MAX_STAGED];
@@ -144,6 +152,9 @@ struct device {
 	void (*deliver)(void *ctx, const uint8_t *pkt, size_t len);
 	void *hook_ctx;
 	void (*log)(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+	/* what a peer did that only that peer can have done (device_set_events) */
+	void (*event)(void *ctx, const uint8_t pub[32], enum device_event ev);
+	void *event_ctx;
 };
 
 /* Create the TUN device ifname (MTU 1420) and an unbound UDP socket; start
@@ -184,6 +195,13 @@ int device_peers(struct device *dev, void (*fn)(void *ctx, const struct device_p
 		 void *ctx);
 
 /* Apply a parsed UAPI set request: all of it, or (on error) none. -errno. */
+/* Call ev (from a packet thread: it must be quick and thread-safe) for
+ * every device_event. Set before device_start. */
+void device_set_events(struct device *dev,
+		       void (*ev)(void *ctx, const uint8_t pub[32], enum device_event e), void *ctx);
+/* Forget the peer's sessions and any handshake in flight, so it must
+ * handshake again (quarantine with evict). 0 or -ENOENT. */
+int device_peer_evict(struct device *dev, const uint8_t pub[32]);
 int device_apply(struct device *dev, const struct uapi_set *s);
 /* Write the UAPI get reply (without the final errno line) to fd. */
 int device_dump(struct device *dev, int fd);

@@ -146,6 +146,17 @@ int noise_peer_set_local(struct noise_peer *p, const struct noise_local *l)
 	return l ? 0 : -EINVAL;
 }
 
+void noise_handshake_clear(struct noise_peer *p)
+{
+	sodium_memzero(p->e_priv, sizeof(p->e_priv));
+	sodium_memzero(p->e_pub, sizeof(p->e_pub));
+	sodium_memzero(p->remote_e, sizeof(p->remote_e));
+	sodium_memzero(p->hash, sizeof(p->hash));
+	sodium_memzero(p->ck, sizeof(p->ck));
+	p->local_index = p->remote_index = 0;
+	p->state = NOISE_ZEROED;
+}
+
 /* ss = DH(our static, its static), computed once per identity. */
 static int static_dh(const struct noise_local *l, struct noise_peer *p)
 {

@@ -74,6 +74,8 @@ struct noise_peer *noise_peer_new(const struct noise_local *l, const uint8_t pub
 int noise_peer_set_local(struct noise_peer *p, const struct noise_local *l);
 void noise_peer_free(struct noise_peer *p);
 
+/* Forget the handshake in flight (its ephemeral keys are wiped). */
+void noise_handshake_clear(struct noise_peer *p);
 /* Initiator: write a 148-byte initiation (mac2 zero; see noise_set_mac2). */
 int noise_create_initiation(const struct noise_local *l, struct noise_peer *p,
 			    uint32_t local_index, uint8_t out[NOISE_INITIATION_LEN]);

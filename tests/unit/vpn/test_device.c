@@ -255,6 +255,49 @@ static void test_tampered_and_replayed(void **state)
 	assert_int_equal(drops(&B, DROP_SHORT), 1);
 }
 
+static uint8_t ev_pub[32];
+static int ev_n;
+
+static void on_event(void *ctx, const uint8_t pub[32], enum device_event ev)
+{
+	(void)ctx;
+	assert_int_equal(ev, DEVICE_EV_SPOOFED_SOURCE);
+	memcpy(ev_pub, pub, 32);
+	ev_n++;
+}
+
+/* Evicted, a peer's sessions are gone: its data is refused until it
+ * handshakes again. */
+static void test_evict(void **state)
+{
+	uint8_t pkt[200], nobody[32] = { 1 };
+	size_t n = ip4(pkt, "100.64.0.1", "100.64.0.2", 20, 8);
+
+	(void)state;
+	handshake_from_a();
+	assert_int_equal(device_peer_evict(B.dev, B.dev->peers[0]->noise->remote_pub), 0);
+	assert_int_equal(device_peer_evict(B.dev, nobody), -ENOENT);
+	device_xmit(A.dev, pkt, n);
+	pump(&A, &B);
+	assert_int_equal(B.ngot, 1); /* only the staged packet of the first handshake */
+	assert_int_equal(drops(&B, DROP_UNKNOWN_INDEX), 1);
+	/* B has no session for A now: sending to A starts a new handshake,
+	 * after which A's data gets through again */
+	n = ip4(pkt, "100.64.0.2", "100.64.0.1", 20, 9);
+	/* it answered A's handshake a moment ago, and WireGuard lets it start
+	 * one only REKEY_TIMEOUT after that: skip the wait */
+	B.dev->peers[0]->last_initiation_sent = 0;
+	device_xmit(B.dev, pkt, n);
+	assert_int_equal(B.nout, 1);
+	assert_int_equal(B.out[0].len, 148);
+	pump_all();
+	assert_int_equal(A.ngot, 1);
+	n = ip4(pkt, "100.64.0.1", "100.64.0.2", 20, 10);
+	device_xmit(A.dev, pkt, n);
+	pump_all();
+	assert_int_equal(B.ngot, 2);
+}
+
 static void test_source_check_and_roaming(void **state)
 {
 	uint8_t pkt[200];
@@ -262,13 +305,18 @@ static void test_source_check_and_roaming(void **state)
 	struct sockaddr_storage roamed;
 
 	(void)state;
+	device_set_events(B.dev, on_event, NULL);
+	ev_n = 0;
 	handshake_from_a();
-	/* inner source outside what B allows for A: dropped after decryption */
+	/* inner source outside what B allows for A: dropped after decryption,
+	 * and blamed on A, whose session key it was under */
 	n = ip4(pkt, "100.64.0.99", "100.64.0.2", 20, 3);
 	device_xmit(A.dev, pkt, n);
 	pump(&A, &B);
 	assert_int_equal(B.ngot, 1);
 	assert_int_equal(drops(&B, DROP_SOURCE_NOT_ALLOWED), 1);
+	assert_int_equal(ev_n, 1);
+	assert_memory_equal(ev_pub, B.dev->peers[0]->noise->remote_pub, 32);
 	/* A moves to another address: B follows it */
 	set_addr(&roamed, "203.0.113.7", 40000);
 	A.addr = roamed;
@@ -346,6 +394,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_responder_initiates, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tampered_and_replayed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_source_check_and_roaming, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_evict, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cookie_under_load, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dump, setup, teardown),
 	};
