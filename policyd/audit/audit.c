@@ -586,6 +586,7 @@ static int run_scan(struct audit *a)
 
 	a->rep.node = a->o.node;
 	a->rep.target = a->o.target;
+	a->rep.c = &a->c;
 	if (plan(a) == 0 && run_nmap(a) == 0)
 		compare_and_judge(a);
 	for (size_t i = 0; a->e && i < a->e->n; i++) {

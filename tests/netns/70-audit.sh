@@ -1,0 +1,201 @@
+#!/usr/bin/env bash
+# End-to-end test of `policyctl audit` (issue 6) with real kernel nftables,
+# real nmap and a real WireGuard responder (wireguard-go) in namespaces; the
+# lab is lab.sh's: server, internet, and a peer namespace holding alice's and
+# bob's VPN addresses on a veth named like the policy's VPN interface.
+#
+# The server runs the node's table (`policyctl apply` inside its namespace).
+# Audits from the internet and from the VPN must match (exit 0); then drift
+# is injected one case at a time (policyd's table deleted, a foreign table
+# dropping an exposed port, a foreign table dropping an ACL-allowed VPN port)
+# and each audit must exit 1 naming the port and its likely cause. An
+# unreachable target, or a missing nmap, must exit 2.
+#
+#   B=build/san POLICYCTL=$PWD/build/san/policyctl tests/netns/70-audit.sh
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+. "$PDT_DIR/lab.sh"
+
+require_tools nft nmap ip wg wireguard-go
+policyctl_find build/san/policyctl build/policyctl
+diag "policyctl: $POLICYCTL"
+T=$PDT_TMP
+umask 077
+
+# audit NS ARGS...: run policyctl audit (inside NS); exit status in AUDIT_RC,
+# stdout in $T/audit.out (shown as diagnostics), stderr in $T/audit.err.
+audit() {
+	local ns=$1
+	shift
+	AUDIT_RC=0
+	ip netns exec "$ns" "$POLICYCTL" audit "$POLICY" "$@" >"$T/audit.out" 2>"$T/audit.err" ||
+		AUDIT_RC=$?
+	diag "policyctl audit $* -> exit $AUDIT_RC"
+	sed 's/^/#   /' "$T/audit.out" "$T/audit.err"
+}
+
+# row PORT/PROTO: the audit's table row for that port (single-port rows).
+row() { awk -v p="$1" '$1 == p' "$T/audit.out"; }
+
+# has_row NAME PORT/PROTO REGEX: the row for the port matches REGEX.
+has_row() {
+	if row "$2" | grep -qE "$3"; then ok "$1"; else not_ok "$1 (row: '$(row "$2")')"; fi
+}
+
+# json_get EXPR: evaluate a Python expression over the JSON output as `j`.
+json_get() { "$PDT_PY" -c "import json,sys; j=json.load(open(sys.argv[1])); print($1)" "$T/audit.out"; }
+
+# ---- keys and the policy ----------------------------------------------------------
+
+wg genkey >"$T/server.key"
+wg genkey >"$T/alice.key"
+wg genkey >"$T/bob.key"
+LAB_KEY_SERVER=$(wg pubkey <"$T/server.key")
+LAB_KEY_ALICE=$(wg pubkey <"$T/alice.key")
+LAB_KEY_BOB=$(wg pubkey <"$T/bob.key")
+POLICY=$T/policy.json
+lab_policy "$POLICY" "$LAB_ACL_ALICE_SSH
+$LAB_ACL_ALICE_DB" "$LAB_TEST_INTERNET
+$LAB_TEST_ALICE_SSH
+$LAB_TEST_BOB_DENIED"
+
+# ---- the lab --------------------------------------------------------------------------
+
+lab_setup
+"$POLICYCTL" check "$POLICY" >/dev/null || bail "the lab policy passes policyctl check"
+ip netns exec "$LAB_SRV" "$POLICYCTL" apply "$POLICY" --node server >/dev/null ||
+	bail "policyctl apply on the server"
+check "table inet policyd applied on the server" has_table "$LAB_SRV" inet policyd
+DECLARED=(--ports declared)
+
+# ---- everything matches -----------------------------------------------------------------
+
+audit "$LAB_NET" --node server --target "$LAB_SRV4" --ports all
+expect_eq "internet, all 65535 tcp ports: audit matches (exit 0)" "$AUDIT_RC" 0
+has_row "internet: 1-24/tcp (22 among them) expected and observed filtered" 1-24/tcp \
+	'filtered +filtered +no-response +no expose rule allows it +ok'
+has_row "internet: 444-65535/tcp expected and observed filtered" 444-65535/tcp \
+	'filtered +filtered +no-response +no expose rule allows it +ok'
+has_row "internet: 443/tcp open via expose \"web\"" 443/tcp 'open +open +syn-ack +expose "web" +ok'
+has_row "internet: the WireGuard port is a notice without a key" 51820/udp \
+	'not verifiable without a peer key'
+
+audit "$LAB_PEER" --node server --target "$LAB_SRV_VPN4" --as alice "${DECLARED[@]}"
+expect_eq "vpn as alice (v4): audit matches (exit 0)" "$AUDIT_RC" 0
+has_row "vpn as alice: 22/tcp open via acl alice-ssh" 22/tcp 'open +open +syn-ack +acl "alice-ssh" +ok'
+has_row "vpn as alice: 443/tcp filtered (no acl)" 443/tcp 'filtered +filtered +.*no acl allows it +ok'
+
+audit "$LAB_PEER" --node server --target "$LAB_SRV_VPN6" --as alice "${DECLARED[@]}"
+expect_eq "vpn as alice (v6): audit matches (exit 0)" "$AUDIT_RC" 0
+
+audit "$LAB_PEER" --node server --target "$LAB_SRV_VPN4" --as bob "${DECLARED[@]}" --json
+expect_eq "vpn as bob (everything filtered): audit matches (exit 0)" "$AUDIT_RC" 0
+expect_eq "vpn as bob --json: result match, no drift" \
+	"$(json_get 'j["result"], j["summary"]["drift"], j["as"]')" "match 0 bob"
+
+# ---- the WireGuard port: a real handshake -------------------------------------------------
+
+audit "$LAB_NET" --node server --target "$LAB_SRV4" --ports udp:51820 --key "$T/alice.key"
+expect_eq "WireGuard port, nothing listening: a notice, not drift (exit 0)" "$AUDIT_RC" 0
+has_row "WireGuard port, nothing listening: refused (ICMP port unreachable)" 51820/udp \
+	'refused .*nothing listens'
+WG_IF=wga$$
+netns_bg "$LAB_SRV" env WG_PROCESS_FOREGROUND=1 wireguard-go "$WG_IF" >"$T/wg.log" 2>&1
+cleanup_file "/var/run/wireguard/$WG_IF.sock"
+wait_until 5 test -S "/var/run/wireguard/$WG_IF.sock" || bail "wireguard-go started in the server"
+ip netns exec "$LAB_SRV" wg set "$WG_IF" listen-port 51820 private-key "$T/server.key" \
+	peer "$LAB_KEY_ALICE" allowed-ips 100.64.1.2/32
+ip -n "$LAB_SRV" link set "$WG_IF" up
+audit "$LAB_NET" --node server --target "$LAB_SRV4" --ports udp:51820 --as alice --key "$T/alice.key"
+expect_eq "WireGuard port with alice's key: handshake proves it (exit 0)" "$AUDIT_RC" 0
+has_row "WireGuard port: handshake completed as alice" 51820/udp 'handshake .*completed as alice'
+audit "$LAB_NET" --node server --target "$LAB_SRV4" --ports udp:51820 --key "$T/bob.key" --json
+expect_eq "WireGuard port with bob's key (a peer the server does not know): drift (exit 1)" \
+	"$AUDIT_RC" 1
+expect_eq "WireGuard port with bob's key: silence, named in the JSON" \
+	"$(json_get 'j["wireguard"]["observed"], j["wireguard"]["status"]')" "silence drift"
+chmod 0644 "$T/alice.key"
+audit "$LAB_NET" --node server --target "$LAB_SRV4" --ports udp:51820 --key "$T/alice.key"
+expect_eq "a key file readable by others is refused (exit 2)" "$AUDIT_RC" 2
+chmod 0600 "$T/alice.key"
+
+# ---- the local inventory ----------------------------------------------------------------------
+
+audit "$LAB_SRV" --node server --local
+expect_eq "--local on the server with its table: exit 0" "$AUDIT_RC" 0
+check "--local: 22/tcp on every address is VPN-only, kept from the internet by the firewall" \
+	grep -qE '^tcp +\[::\] +22 .*vpn only +acl "alice-ssh" +firewall-only' "$T/audit.out"
+check "--local: 443/tcp is public via expose \"web\"" \
+	grep -qE '^tcp +\[::\] +443 .*public +expose "web"' "$T/audit.out"
+
+# ---- drift 1: policyd's table deleted -------------------------------------------------------
+
+nft_in "$LAB_SRV" delete table inet policyd
+audit "$LAB_NET" --node server --target "$LAB_SRV4" "${DECLARED[@]}"
+expect_eq "table deleted: internet audit reports drift (exit 1)" "$AUDIT_RC" 1
+for p in 22 5432; do
+	has_row "table deleted: $p/tcp expected filtered, open, cause named" $p/tcp \
+		"filtered +open +syn-ack .*DRIFT +policyd's table missing or changed on the target"
+done
+has_row "table deleted: 443/tcp still matches" 443/tcp 'open +open .* ok'
+audit "$LAB_SRV" --node server --local
+expect_eq "table deleted: --local reports the exposed listeners (exit 1)" "$AUDIT_RC" 1
+check "table deleted: --local says table inet policyd is MISSING" \
+	grep -q 'table inet policyd MISSING' "$T/audit.out"
+check "table deleted: --local marks 5432/tcp EXPOSED" \
+	grep -qE '^tcp +\[::\] +5432 .*EXPOSED' "$T/audit.out"
+ip netns exec "$LAB_SRV" "$POLICYCTL" apply "$POLICY" --node server >/dev/null
+
+# ---- drift 2: a foreign table drops an exposed port ------------------------------------------
+
+nft_in "$LAB_SRV" -f - <<'EOF'
+table inet intruder {
+	chain input {
+		type filter hook input priority -50; policy accept;
+		tcp dport 443 drop
+	}
+}
+EOF
+audit "$LAB_NET" --node server --target "$LAB_SRV4" "${DECLARED[@]}"
+expect_eq "foreign drop of 443: internet audit reports drift (exit 1)" "$AUDIT_RC" 1
+has_row "foreign drop of 443: 443/tcp expected open, filtered, cause named" 443/tcp \
+	'open +filtered +no-response +expose "web" +DRIFT +a drop outside policyd'
+has_row "foreign drop of 443: 80/tcp still matches" 80/tcp 'open +open .* ok'
+audit "$LAB_SRV" --node server --local
+check "--local names the foreign table" grep -q 'other tables: table inet intruder' "$T/audit.out"
+nft_in "$LAB_SRV" delete table inet intruder
+
+# ---- drift 3: a foreign table drops an ACL-allowed VPN port --------------------------------------
+
+nft_in "$LAB_SRV" -f - <<EOF
+table inet intruder {
+	chain input {
+		type filter hook input priority 10; policy accept;
+		iifname "$LAB_VPN_IF" tcp dport 5432 drop
+	}
+}
+EOF
+audit "$LAB_PEER" --node server --target "$LAB_SRV_VPN4" --as alice "${DECLARED[@]}" --json
+expect_eq "foreign drop of VPN 5432: vpn audit as alice reports drift (exit 1)" "$AUDIT_RC" 1
+expect_eq "foreign drop of VPN 5432: JSON names 5432/tcp as the only drift, with its cause" \
+	"$(json_get '[(p["first"], p["expected"], p["observed"], p["note"][:25]) for p in j["ports"] if p["status"] == "drift"]')" \
+	"[(5432, 'open', 'filtered', 'a drop outside policyd (a')]"
+nft_in "$LAB_SRV" delete table inet intruder
+audit "$LAB_PEER" --node server --target "$LAB_SRV_VPN4" --as alice "${DECLARED[@]}"
+expect_eq "foreign table gone: vpn audit matches again (exit 0)" "$AUDIT_RC" 0
+
+# ---- errors are never a pass -----------------------------------------------------------------------
+
+audit "$LAB_NET" --node server --target 198.51.100.99 "${DECLARED[@]}"
+expect_eq "unreachable target on the link: exit 2" "$AUDIT_RC" 2
+check "unreachable target: the error says unreachable" grep -q 'unreachable' "$T/audit.err"
+audit "$LAB_NET" --node server --target 203.0.113.9 "${DECLARED[@]}"
+expect_eq "target without a route: exit 2" "$AUDIT_RC" 2
+audit "$LAB_NET" --node server --target "$LAB_SRV4" "${DECLARED[@]}" --nmap /nonexistent/nmap
+expect_eq "nmap missing: exit 2" "$AUDIT_RC" 2
+check "nmap missing: the error says so" grep -q 'not found: install nmap' "$T/audit.err"
+audit "$LAB_NET" --node server --target "$LAB_SRV4" --ports 22,nope
+expect_eq "a bad --ports list: exit 2" "$AUDIT_RC" 2
+check "a bad --ports list: the error quotes the bad item" grep -q '"nope"' "$T/audit.err"
+
+tap_finish
