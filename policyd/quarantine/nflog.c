@@ -186,14 +186,26 @@ static void parse_payload(const uint8_t *p, size_t len, struct nflog_pkt *pk)
 
 /* ---- the netlink message ------------------------------------------------ */
 
-static int attr_cb(const struct nlattr *a, void *data)
+/* The attributes of a message, bounded by its own nlmsg_len (libmnl's
+ * walker bounds them by the aligned length, up to 3 bytes past the end of a
+ * last message that is not padded). */
+static void attrs_walk(const struct nlmsghdr *nlh, size_t off, const struct nlattr **tb)
 {
-	const struct nlattr **tb = data;
-	uint16_t type = mnl_attr_get_type(a);
+	const uint8_t *p = (const uint8_t *)nlh + off;
+	const uint8_t *end = (const uint8_t *)nlh + nlh->nlmsg_len;
 
-	if (type <= NFULA_MAX)
-		tb[type] = a;
-	return MNL_CB_OK;
+	while ((size_t)(end - p) >= sizeof(struct nlattr)) {
+		const struct nlattr *a = (const void *)p;
+		uint16_t type = a->nla_type & NLA_TYPE_MASK;
+
+		if (a->nla_len < sizeof(*a) || a->nla_len > (size_t)(end - p))
+			return;
+		if (type <= NFULA_MAX)
+			tb[type] = a;
+		if ((size_t)MNL_ALIGN(a->nla_len) >= (size_t)(end - p))
+			return;
+		p += MNL_ALIGN(a->nla_len);
+	}
 }
 
 static void attrs_to_pkt(const struct nlattr **tb, struct nflog_pkt *pk)
@@ -236,7 +248,7 @@ static int parse_packet(const struct nlmsghdr *nlh, struct nflog_pkt *pk)
 	g = mnl_nlmsg_get_payload(nlh);
 	memset(pk, 0, sizeof(*pk));
 	pk->group = ntohs(g->res_id);
-	mnl_attr_parse(nlh, sizeof(*g), attr_cb, tb);
+	attrs_walk(nlh, MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(*g)), tb);
 	attrs_to_pkt(tb, pk);
 	return 0;
 }
@@ -244,24 +256,32 @@ static int parse_packet(const struct nlmsghdr *nlh, struct nflog_pkt *pk)
 int nflog_parse(const void *buf, size_t len,
 		void (*cb)(void *ctx, const struct nflog_pkt *p), void *ctx)
 {
-	const struct nlmsghdr *nlh = buf;
-	int rem = len > INT_MAX ? INT_MAX : (int)len;
+	const uint8_t *p = buf;
+	size_t off = 0;
 	int count = 0;
 
-	for (; mnl_nlmsg_ok(nlh, rem); nlh = mnl_nlmsg_next(nlh, &rem)) {
+	/* not mnl_nlmsg_ok/next: they take nlmsg_len as an int and align it,
+	 * so a length near 2^32 passes the check and steps by 0 */
+	while (len - off >= sizeof(struct nlmsghdr)) {
+		const struct nlmsghdr *nlh = (const void *)(p + off);
 		struct nflog_pkt pk;
 
+		if (nlh->nlmsg_len < sizeof(*nlh) || nlh->nlmsg_len > len - off)
+			return -EBADMSG;
 		if (nlh->nlmsg_type == NLMSG_DONE)
 			return count;
-		if (nlh->nlmsg_type != ((NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_PACKET))
-			continue;           /* NOOP, acks, anything else */
-		if (parse_packet(nlh, &pk) < 0)
-			return -EBADMSG;
-		cb(ctx, &pk);
-		count++;
+		if (nlh->nlmsg_type == ((NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_PACKET)) {
+			if (parse_packet(nlh, &pk) < 0)
+				return -EBADMSG;
+			cb(ctx, &pk);
+			if (count < INT_MAX)
+				count++;
+		} /* else NOOP, acks, anything else: skipped */
+		if (MNL_ALIGN(nlh->nlmsg_len) >= len - off)
+			return count;       /* the last one (its padding may be missing) */
+		off += MNL_ALIGN(nlh->nlmsg_len);
 	}
-	/* only a final message without its alignment padding may overshoot */
-	return rem > 0 ? -EBADMSG : count;
+	return off == len ? count : -EBADMSG;
 }
 
 /* ---- the socket ------------------------------------------------------------ */

@@ -445,6 +445,16 @@ static void test_parse_multi_and_framing(void **state)
 	assert_int_equal(nflog_parse(buf, off, collect, &g), -EBADMSG);
 	assert_int_equal(g.n, 0);
 	assert_int_equal(nflog_parse(buf, 0, collect, &g), 0);
+	/* a length near 2^32 (libmnl's walker aligns it to 0 and never moves on) */
+	((struct nlmsghdr *)buf)->nlmsg_len = 0xfffffffd;
+	seed_write("huge-len", buf, off);
+	assert_int_equal(nflog_parse(buf, off, collect, &g), -EBADMSG);
+	/* a second message whose length is too small */
+	((struct nlmsghdr *)buf)->nlmsg_len = (uint32_t)msg_packet(buf, 0, 0, PREFIX, pkt, plen);
+	((struct nlmsghdr *)(buf + ((struct nlmsghdr *)buf)->nlmsg_len))->nlmsg_len = 3;
+	g.n = 0;
+	assert_int_equal(nflog_parse(buf, off, collect, &g), -EBADMSG);
+	assert_int_equal(g.n, 1);
 }
 
 static void test_parse_ipv4_edges(void **state)
