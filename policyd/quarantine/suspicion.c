@@ -484,6 +484,9 @@ int suspicion_flag(struct suspicion_engine *e, size_t peer, const char *reason, 
 		window_advance(pr->w, now_ms / e->slot_ms);
 	decide(e, peer, SUSPICION_CAUSE_FLAG, now_ms, d);
 	snprintf(d->reason, sizeof(d->reason), "flagged: %s", reason && *reason ? reason : "(no reason)");
+	for (char *c = d->reason; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';           /* it is logged and saved: one line, no escapes */
 	return 0;
 }
 

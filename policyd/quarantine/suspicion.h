@@ -111,7 +111,8 @@ int suspicion_signal(struct suspicion_engine *e, size_t peer, enum suspicion_sig
 		     uint32_t weight, uint64_t now_ms, struct suspicion_decision *d);
 /* policyctl flag NODE --reason TEXT: a decision at once (report-only for
  * exempt peers and holders). 0 and *d filled, -EALREADY if the peer is
- * banned, -ENOENT for an unknown peer. The reason is copied, truncated. */
+ * banned, -ENOENT for an unknown peer. The reason is copied, truncated,
+ * control characters replaced by '?'. */
 int suspicion_flag(struct suspicion_engine *e, size_t peer, const char *reason, uint64_t now_ms,
 		   struct suspicion_decision *d);
 

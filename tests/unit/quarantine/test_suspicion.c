@@ -325,11 +325,14 @@ static void test_signals_and_flag(void **state)
 	assert_string_equal(d.reason, "flagged: scanned the wiki");
 	assert_int_equal(d.ban_s, 7200);                      /* its second ban */
 	assert_int_equal(suspicion_flag(e, DAVE, "again", 70000, &d), -EALREADY);
+	assert_int_equal(suspicion_lift(e, DAVE, 70000), 0);
+	assert_int_equal(suspicion_flag(e, DAVE, "two\nlines\x1b[0m", 70000, &d), 0);
+	assert_string_equal(d.reason, "flagged: two?lines?[0m");
 	assert_int_equal(suspicion_flag(e, 99, "x", 0, &d), -ENOENT);
 	assert_int_equal(suspicion_lift(e, DAVE, 71000), 0);
 	assert_false(suspicion_banned(e, DAVE, 71000));
 	assert_int_equal(suspicion_lift(e, DAVE, 71000), -ENOENT);
-	assert_int_equal(suspicion_repeats(e, DAVE), 2);
+	assert_int_equal(suspicion_repeats(e, DAVE), 3);
 	suspicion_free(e);
 }
 
