@@ -497,10 +497,10 @@ static int check_alive(struct audit *a)
 	if (r == 0 && disc->host == NMAP_HOST_UP) {
 		report_notice(&a->rep, "no scanned port answered; the host answered host discovery "
 			      "(%s)", disc->host_reason);
-		free(disc);
+		nmap_result_free(disc);
 		return 0;
 	}
-	free(disc);
+	nmap_result_free(disc);
 	return report_error(&a->rep, "target %s unreachable: no port answered, nor ping or "
 			    "ARP/ND (the host is down, or everything is dropped)", a->o.target);
 }
@@ -612,7 +612,7 @@ static void audit_free(struct audit *a)
 {
 	report_free(&a->rep);
 	compare_free(&a->d);
-	free(a->res);
+	nmap_result_free(a->res);
 	expect_free(a->e);
 	expect_ports_free(&a->ports);
 	sodium_free(a->key);

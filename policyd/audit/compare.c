@@ -121,7 +121,7 @@ int compare_run(const struct expect *e, const struct nmap_result *r, const struc
 	for (size_t i = 0; i < e->n; i++) {
 		const struct expect_port *ep = &e->v[i];
 		const struct nmap_port *np =
-			&r->ports[ep->proto == IPPROTO_UDP ? NMAP_UDP : NMAP_TCP][ep->port];
+			nmap_port(r, ep->proto == IPPROTO_UDP ? NMAP_UDP : NMAP_TCP, ep->port);
 		struct audit_row row = {
 			.proto = ep->proto, .lo = ep->port, .hi = ep->port, .allowed = ep->allowed,
 			.rule = e->rules[ep->rule], .observed = np->state,

@@ -131,16 +131,43 @@ static uint8_t reason_intern(struct nmap_result *r, const char *s)
 	return (uint8_t)r->nreasons++;
 }
 
-static void port_set(struct nmap_result *r, int proto, unsigned port, int state, uint8_t reason,
-		     uint8_t ttl)
+const struct nmap_port *nmap_port(const struct nmap_result *r, int proto, unsigned port)
 {
-	struct nmap_port *p = &r->ports[proto][port];
+	static const struct nmap_port unseen;
 
+	return r->ports[proto] && port < 65536 ? &r->ports[proto][port] : &unseen;
+}
+
+void nmap_result_free(struct nmap_result *r)
+{
+	if (!r)
+		return;
+	for (int i = 0; i < NMAP_NPROTO; i++)
+		free(r->ports[i]);
+	free(r);
+}
+
+static int port_set(struct nmap_result *r, int proto, unsigned port, int state, uint8_t reason,
+		    uint8_t ttl)
+{
+	struct nmap_port *p;
+
+	if (!r->ports[proto] && !(r->ports[proto] = calloc(65536, sizeof(struct nmap_port))))
+		return -ENOMEM;
+	p = &r->ports[proto][port];
 	if (p->state == NMAP_UNSEEN)
 		r->nseen[proto]++;
 	p->state = (uint8_t)state;
 	p->reason = reason;
 	p->ttl = ttl;
+	return 0;
+}
+
+/* Out of memory inside a callback: stop the parse. */
+static void nomem(struct nmapxml *x)
+{
+	x->err = -ENOMEM;
+	XML_StopParser(x->xp, XML_FALSE);
 }
 
 /* Parent of the element being opened (the top of the stack before the push). */
@@ -180,7 +207,10 @@ static void on_extrareasons(struct nmapxml *x, const XML_Char **a)
 		    hi < lo)
 			return;
 		for (unsigned long p = lo; p <= hi; p++)
-			port_set(x->r, proto, (unsigned)p, x->extra_state, reason, 0);
+			if (port_set(x->r, proto, (unsigned)p, x->extra_state, reason, 0) < 0) {
+				nomem(x);
+				return;
+			}
 		s += n;
 		if (*s == ',')
 			s++;
@@ -197,8 +227,9 @@ static void on_state(struct nmapxml *x, const XML_Char **a)
 		return;
 	if (num(attr(a, "reason_ttl"), 255, &ttl) < 0)
 		ttl = 0;
-	port_set(x->r, x->port_proto, x->port_id, state, reason_intern(x->r, attr(a, "reason")),
-		 (uint8_t)ttl);
+	if (port_set(x->r, x->port_proto, x->port_id, state,
+		     reason_intern(x->r, attr(a, "reason")), (uint8_t)ttl) < 0)
+		nomem(x);
 }
 
 static void on_port(struct nmapxml *x, const XML_Char **a)
@@ -285,7 +316,7 @@ static void on_address(struct nmapxml *x, const XML_Char **a)
 static void start(void *ctx, const XML_Char *name, const XML_Char **a)
 {
 	struct nmapxml *x = ctx;
-	enum elem e = x->depth < DEPTH_MAX ? elem_of(name) : E_OTHER;
+	enum elem e = x->depth < DEPTH_MAX && !x->err ? elem_of(name) : E_OTHER;
 	enum elem up = parent(x, 1), up2 = parent(x, 2);
 
 	switch (e) {
@@ -373,7 +404,7 @@ void nmapxml_free(struct nmapxml *x)
 		return;
 	if (x->xp)
 		XML_ParserFree(x->xp);
-	free(x->r);
+	nmap_result_free(x->r);
 	free(x);
 }
 

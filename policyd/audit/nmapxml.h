@@ -39,7 +39,7 @@ struct nmap_port {
 };
 
 struct nmap_result {
-	struct nmap_port ports[NMAP_NPROTO][65536];
+	struct nmap_port *ports[NMAP_NPROTO]; /* 65,536 each, allocated with the first port; use nmap_port() */
 	char reasons[NMAPXML_REASONS][NMAPXML_REASON_LEN];
 	size_t nreasons;
 	size_t nseen[NMAP_NPROTO];          /* ports with a state */
@@ -58,18 +58,22 @@ struct nmap_result {
 struct nmapxml;
 
 struct nmapxml *nmapxml_new(void);
+/* The state of one port (NMAP_UNSEEN when nmap said nothing). */
+const struct nmap_port *nmap_port(const struct nmap_result *r, int proto, unsigned port);
+void nmap_result_free(struct nmap_result *r);
+
 /* Feed the next chunk. 0, or -EBADMSG (not well-formed, or a DTD/entity),
  * -EFBIG (over NMAPXML_MAX_BYTES), -ENOMEM. After an error, feeding stops. */
 int nmapxml_feed(struct nmapxml *x, const void *buf, size_t len);
 /* End of input: 0 if the document was complete and well-formed, and *out
- * is the result, now the caller's (free() it). */
+ * is the result, now the caller's (nmap_result_free() it). */
 int nmapxml_finish(struct nmapxml *x, struct nmap_result **out);
 /* Line and column of the first error (for messages); 0 if unknown. */
 void nmapxml_error_pos(const struct nmapxml *x, unsigned long *line, unsigned long *col);
 void nmapxml_free(struct nmapxml *x);
 
-/* Whole buffer at once (fixtures, fuzzing): the result is malloc()ed,
- * free() it. 0 or as nmapxml_feed/finish. */
+/* Whole buffer at once (fixtures, fuzzing): 0 with *out (nmap_result_free()
+ * it), or as nmapxml_feed/finish. */
 int nmapxml_parse(const void *buf, size_t len, struct nmap_result **out);
 
 const char *nmap_state_name(enum nmap_state s);
