@@ -9,7 +9,7 @@
 #include <stdio.h>
 #define CTL_DEFAULT_PATH "/run/policyd/policyd.sock"
 #define CTL_MAX_REQUEST 1024
-#define CTL_MAX_ARGS 8
+#define CTL_MAX_ARGS 32
 
 /* A parsed request line: the verb and its arguments, split at spaces. */
 struct ctl_request {

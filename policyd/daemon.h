@@ -5,6 +5,7 @@
  *   confirm.c     commit-confirmed applies and their rollback
  *   serve.c       the control socket: status and the verbs of policyctl
  *   breakglass.c  public openings for a locked-out admin
+ *   guard.c       quarantine: denied packets and events in, bans out
  *
  * Everything runs on the daemon's main thread; the datapath has its own
  * threads behind the device API. */
@@ -21,8 +22,10 @@
 #include "policy.h"
 
 #define VPN_MTU 1420
+#define STATE_DEFAULT_PATH "/var/lib/policyd/bans.json"
 
 struct device;
+struct guard;
 struct rules_nl;
 
 struct daemon {
@@ -50,6 +53,8 @@ struct daemon {
 	int uapi_fd, ctl_fd, sig_fd, ino_fd, ino_wd;
 	char uapi_path[128];
 	struct rules_nl *nl;
+	const char *state_path;        /* quarantine bans, kept across restarts */
+	struct guard *guard;           /* quarantine (guard.c) */
 };
 
 /* reload.c. Parse, validate, test and verify a policy file (text kept in

@@ -41,6 +41,7 @@ struct cmd_opts {
 	bool lockout;          /* check: warn about nodes nobody can SSH to */
 	const char *from;      /* breakglass: the source range */
 	const char *ttl;       /* breakglass: how long */
+	const char *reason;    /* flag: why */
 	char **extra;          /* import-wg: the configs; breakglass: open|close */
 	size_t nextra;
 };
@@ -490,6 +491,39 @@ static int cmd_breakglass(const struct cmd_opts *o)
 	return daemon_request(o, line);
 }
 
+/* flag NODE --reason TEXT: quarantine a peer now (exempt peers and
+ * breakglass holders are only reported). reauth NODE: lift its ban. */
+static int cmd_flag(const struct cmd_opts *o)
+{
+	char line[CTL_MAX_REQUEST];
+
+	if (o->nextra != 1 || !o->reason || !o->reason[0]) {
+		log_error("usage: policyctl flag NODE --reason TEXT");
+		return EXIT_USAGE;
+	}
+	if ((size_t)snprintf(line, sizeof(line), "flag %s %s", o->extra[0], o->reason) >=
+	    sizeof(line) - 1) {
+		log_error("flag: the reason is too long");
+		return EXIT_USAGE;
+	}
+	for (char *c = line; *c; c++) /* the request is words of printable ASCII */
+		if (*c < 0x21 || *c > 0x7e || *c == '"' || *c == '\'' || *c == '\\')
+			*c = c[-1] == ' ' ? '_' : ' ';
+	return daemon_request(o, line);
+}
+
+static int cmd_reauth(const struct cmd_opts *o)
+{
+	char line[CTL_MAX_REQUEST];
+
+	if (o->nextra != 1 || !policy_name_ok(o->extra[0])) {
+		log_error("usage: policyctl reauth NODE");
+		return EXIT_USAGE;
+	}
+	snprintf(line, sizeof(line), "reauth %s", o->extra[0]);
+	return daemon_request(o, line);
+}
+
 struct command {
 	const char *name;
 	int (*fn)(const struct cmd_opts *);
@@ -517,6 +551,8 @@ static const struct command commands[] = {
 	{ "status", cmd_status, false, "[--control PATH]   the running daemon: node, policy, peers" },
 	{ "breakglass", cmd_breakglass, false,
 	  "open --from CIDR [--ttl 30m] | close --from CIDR  public access for a locked-out admin" },
+	{ "flag", cmd_flag, false, "NODE --reason TEXT  quarantine a peer now" },
+	{ "reauth", cmd_reauth, false, "NODE             lift a peer's quarantine" },
 	{ "reload", cmd_reload, false,
 	  "[--control PATH]   reload the daemon's policy (a bad one is refused, the old stays)" },
 };
@@ -545,6 +581,7 @@ static int parse_opts(int argc, char **argv, const struct command *c, struct cmd
 		{ "confirm", required_argument, NULL, 'F' },
 		{ "from", required_argument, NULL, 'f' },
 		{ "ttl", required_argument, NULL, 'L' },
+		{ "reason", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -578,6 +615,9 @@ static int parse_opts(int argc, char **argv, const struct command *c, struct cmd
 		case 'L':
 			o->ttl = optarg;
 			break;
+		case 'R':
+			o->reason = optarg;
+			break;
 		case 't':
 			if (rfc3339_parse(optarg, &t) < 0) {
 				log_error("--now: bad time \"%s\" (expected RFC 3339)", optarg);
@@ -595,7 +635,8 @@ static int parse_opts(int argc, char **argv, const struct command *c, struct cmd
 			return -1;
 		}
 		o->file = argv[optind];
-	} else if (!strcmp(c->name, "import-wg") || !strcmp(c->name, "breakglass")) {
+	} else if (!strcmp(c->name, "import-wg") || !strcmp(c->name, "breakglass") ||
+		   !strcmp(c->name, "flag") || !strcmp(c->name, "reauth")) {
 		o->extra = argv + optind;
 		o->nextra = (size_t)(argc - optind);
 	} else if (optind != argc) {

@@ -43,6 +43,7 @@
 #include "daemon.h"
 #include "device.h"
 #include "file.h"
+#include "guard.h"
 #include "keyfile.h"
 #include "link.h"
 #include "log.h"
@@ -157,6 +158,8 @@ static int start(struct daemon *d)
 		policy_free(p);
 		return -1;
 	}
+	if (guard_new(d, d->state_path, &d->guard) < 0)
+		return log_error("quarantine cannot start"), -1;
 	if ((r = device_start(d->dev)) < 0 || pthread_create(&d->dev_thread, NULL, device_thread, d))
 		return log_error("cannot start the datapath"), -1;
 	if ((d->ctl_fd = daemon_ctl_listen(d->ctl_path)) < 0)
@@ -201,14 +204,20 @@ static bool policy_changed(struct daemon *d)
 static void run(struct daemon *d)
 {
 	for (;;) {
-		struct pollfd pfd[3] = { { d->sig_fd, POLLIN, 0 }, { d->ctl_fd, POLLIN, 0 },
+		struct pollfd pfd[5] = { { d->sig_fd, POLLIN, 0 }, { d->ctl_fd, POLLIN, 0 },
 					 { d->ino_fd, POLLIN, 0 } };
 		struct signalfd_siginfo si;
+		int timeout = guard_tick(d->guard);
 
-		int timeout = d->rollback ? 200 : -1;
-
-		if (poll(pfd, 3, timeout) < 0)
+		if (d->rollback && (timeout < 0 || timeout > 200))
+			timeout = 200;
+		guard_fds(d->guard, pfd + 3);
+		if (poll(pfd, 5, timeout) < 0)
 			continue;
+		if (pfd[3].revents)
+			guard_on_nflog(d->guard);
+		if (pfd[4].revents)
+			guard_on_events(d->guard);
 		daemon_rollback_if_due(d);
 		if (pfd[0].revents && read(d->sig_fd, &si, sizeof(si)) == sizeof(si)) {
 			if (si.ssi_signo == SIGHUP)
@@ -235,7 +244,8 @@ static void run(struct daemon *d)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: policyd --policy FILE --key FILE [--interface NAME] [--control PATH]\n"
-		   "               [--trust ADMIN-KEYS]   (then only policies signed by one of them)\n");
+		   "               [--trust ADMIN-KEYS]   (then only policies signed by one of them)\n"
+		   "               [--state FILE]         quarantine bans (default " STATE_DEFAULT_PATH ")\n");
 }
 
 int main(int argc, char **argv)
@@ -244,20 +254,22 @@ int main(int argc, char **argv)
 		{ "policy", required_argument, NULL, 'p' }, { "key", required_argument, NULL, 'k' },
 		{ "interface", required_argument, NULL, 'i' },
 		{ "control", required_argument, NULL, 'c' }, { "trust", required_argument, NULL, 't' },
+		{ "state", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 } };
-	struct daemon d = { .ctl_path = CTL_DEFAULT_PATH, .uapi_fd = -1, .ctl_fd = -1,
+	struct daemon d = { .ctl_path = CTL_DEFAULT_PATH, .state_path = STATE_DEFAULT_PATH, .uapi_fd = -1, .ctl_fd = -1,
 			    .sig_fd = -1, .ino_fd = -1 };
 	sigset_t mask;
 	int o, rc = 1;
 
-	while ((o = getopt_long(argc, argv, "p:k:i:c:t:h", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "p:k:i:c:t:s:h", opts, NULL)) != -1) {
 		switch (o) {
 		case 'p': d.policy_path = optarg; break;
 		case 'k': d.key_path = optarg; break;
 		case 'i': d.ifname_opt = optarg; break;
 		case 'c': d.ctl_path = optarg; break;
 		case 't': d.trust_path = optarg; break;
+		case 's': d.state_path = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -297,8 +309,9 @@ out:
 		device_stop(d.dev);
 		if (d.dev_thread)
 			pthread_join(d.dev_thread, NULL);
-		device_free(d.dev);
 	}
+	guard_free(d.guard); /* after the packet threads: they call into it */
+	device_free(d.dev);
 	if (d.uapi_fd >= 0) {
 		close(d.uapi_fd);
 		unlink(d.uapi_path);

@@ -15,6 +15,7 @@
 #include "daemon.h"
 #include "device.h"
 #include "file.h"
+#include "guard.h"
 #include "link.h"
 #include "log.h"
 #include "mesh.h"
@@ -172,6 +173,8 @@ int daemon_policy_switch(struct daemon *d, struct policy *p, size_t self, char *
 	d->p = p;
 	d->self = self;
 	d->loaded_at = time(NULL);
+	if (d->guard)
+		guard_policy(d->guard, p);
 	return 0;
 }
 

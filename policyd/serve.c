@@ -15,6 +15,7 @@
 #include "control.h"
 #include "daemon.h"
 #include "device.h"
+#include "guard.h"
 #include "log.h"
 #include "mesh.h"
 #include "uapi.h"
@@ -66,6 +67,8 @@ static void status(struct daemon *d, FILE *f)
 	device_peers(d->dev, status_peer, &c);
 	free(c.sorted);
 	daemon_glass_status(d, f);
+	if (d->guard)
+		guard_status(d->guard, f);
 }
 
 /* One request on a connected client. Only root or our own uid may ask. */
@@ -121,13 +124,24 @@ void daemon_serve(struct daemon *d, int fd)
 				: daemon_glass_close(d, req.args[1], msg, sizeof(msg));
 
 		fprintf(f, r == 0 ? "ok\n%s\n" : "error: %s\n", msg);
+	} else if ((!strcmp(req.verb, "flag") && req.nargs >= 2) ||
+		   (!strcmp(req.verb, "reauth") && req.nargs == 1)) {
+		char msg[512], reason[CTL_MAX_REQUEST] = "";
+		int r;
+
+		for (int i = 1; i < req.nargs; i++) /* the reason's words, as typed */
+			snprintf(reason + strlen(reason), sizeof(reason) - strlen(reason), "%s%s",
+				 i > 1 ? " " : "", req.args[i]);
+		r = req.verb[0] == 'f' ? guard_flag(d->guard, req.args[0], reason, msg, sizeof(msg))
+				       : guard_reauth(d->guard, req.args[0], msg, sizeof(msg));
+		fprintf(f, r == 0 ? "ok\n%s\n" : "error: %s\n", msg);
 	} else if (!strcmp(req.verb, "reload") && req.nargs == 0) {
 		if (daemon_reload(d, "policyctl reload") == 0)
 			fprintf(f, "ok\npolicy reloaded\n");
 		else
 			fprintf(f, "error: %s (the previous policy stays in force)\n", d->last_error);
 	} else {
-		fprintf(f, "error: unknown request \"%.40s\" with %d argument(s) (status, reload, apply FILE TIMEOUT, confirm, breakglass open CIDR TTL|-, breakglass close CIDR)\n",
+		fprintf(f, "error: unknown request \"%.40s\" with %d argument(s) (status, reload, apply FILE TIMEOUT, confirm, breakglass open CIDR TTL|-, breakglass close CIDR, flag NODE REASON..., reauth NODE)\n",
 			req.verb, req.nargs);
 	}
 out:

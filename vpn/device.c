@@ -406,6 +406,23 @@ int device_peer_evict(struct device *dev, const uint8_t pub[32])
 	return r;
 }
 
+int device_peer_handshake(struct device *dev, const uint8_t pub[32])
+{
+	struct peer *p;
+	int r = -ENOENT;
+
+	pthread_rwlock_rdlock(&dev->cfg);
+	if ((p = device_peer_by_pub(dev, pub))) {
+		pthread_mutex_lock(&p->lock);
+		p->last_initiation_sent = 0; /* an admin's decision, not a retry */
+		send_initiation(p, false, device_now());
+		pthread_mutex_unlock(&p->lock);
+		r = 0;
+	}
+	pthread_rwlock_unlock(&dev->cfg);
+	return r;
+}
+
 /* Where pub sits, or would sit, in the sorted peer array. */
 static size_t peer_slot(const struct device *dev, const uint8_t pub[32])
 {

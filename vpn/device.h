@@ -202,6 +202,10 @@ void device_set_events(struct device *dev,
 /* Forget the peer's sessions and any handshake in flight, so it must
  * handshake again (quarantine with evict). 0 or -ENOENT. */
 int device_peer_evict(struct device *dev, const uint8_t pub[32]);
+/* Start a handshake with the peer now, if it has an endpoint (after a
+ * quarantine is lifted, so the peer need not wait for its own timers).
+ * 0 or -ENOENT. */
+int device_peer_handshake(struct device *dev, const uint8_t pub[32]);
 int device_apply(struct device *dev, const struct uapi_set *s);
 /* Write the UAPI get reply (without the final errno line) to fd. */
 int device_dump(struct device *dev, int fd);

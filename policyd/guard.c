@@ -1,0 +1,528 @@
+/* guard.c — quarantine in the daemon: denied packets and datapath events in,
+ * bans out.
+ *
+ *   NFLOG (the vpn chain's rate-limited log of denied packets, delivered at
+ *   once) ─┐
+ *   datapath events (device_set_events: only what a peer's keys prove) ─┼─►
+ *   policyctl flag ─┘        suspicion engine (quarantine/suspicion.h)
+ *        ─► decision ─► quarantine set element with the ban as kernel
+ *           timeout, conntrack entries of the peer deleted, its sessions
+ *           evicted (evict), one log line with the evidence, state file.
+ *
+ * Exempt peers and breakglass holders are reported, never banned. A ban
+ * ends by itself in the kernel (even with the daemon gone); the daemon's
+ * list only mirrors it for status and the state file, which brings bans
+ * back after a restart or a reboot (the table is rebuilt with the rest of
+ * the remaining time). policyctl reauth lifts a ban at once. */
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "apply.h"
+#include "daemon.h"
+#include "device.h"
+#include "guard.h"
+#include "ir.h"
+#include "log.h"
+#include "mesh.h"
+#include "quarantine/banstate.h"
+#include "quarantine/conntrack.h"
+#include "quarantine/nflog.h"
+#include "quarantine/suspicion.h"
+
+#define EVENT_RING 256
+#define REPORTS 8
+#define SPOOF_WEIGHT 100      /* 10 spoofed packets under a peer's keys: a ban */
+#define RANGE_MAX 256         /* addresses quarantined per VPN range of a node */
+
+struct addr_owner {
+	struct addr lo, hi;
+	size_t node;
+};
+
+struct guard {
+	struct daemon *d;
+	struct suspicion_engine *eng;
+	struct nflog *nf;
+	const char *state_path;
+	struct banstate *bans;
+	struct addr_owner *owners;   /* every VPN range of the policy, sorted */
+	size_t nowners;
+	/* datapath events, from packet threads to the main thread */
+	pthread_mutex_t lock;
+	uint8_t ring[EVENT_RING][32];
+	unsigned head, len;
+	uint64_t events_lost;
+	int efd;
+	char reports[REPORTS][320];  /* the latest report-only decisions */
+	unsigned nreports;
+	uint64_t foreign, unknown;   /* NFLOG packets not ours / from no node */
+};
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* ---- who owns a VPN address ---------------------------------------------------- */
+
+static int owner_cmp(const void *a, const void *b)
+{
+	const struct addr_owner *x = a, *y = b;
+
+	if (x->lo.family != y->lo.family)
+		return x->lo.family < y->lo.family ? -1 : 1;
+	return addr_cmp(&x->lo, &y->lo);
+}
+
+static int owners_build(struct guard *g, const struct policy *p)
+{
+	size_t n = 0, k = 0;
+	struct addr_owner *v;
+
+	for (size_t i = 0; i < p->nnodes; i++)
+		n += p->nodes[i].nips;
+	if (!(v = calloc(n ? n : 1, sizeof(*v))))
+		return -ENOMEM;
+	for (size_t i = 0; i < p->nnodes; i++)
+		for (size_t j = 0; j < p->nodes[i].nips; j++, k++) {
+			prefix_bounds(&p->nodes[i].ips[j], &v[k].lo, &v[k].hi);
+			v[k].node = i;
+		}
+	qsort(v, n, sizeof(*v), owner_cmp);
+	free(g->owners);
+	g->owners = v;
+	g->nowners = n;
+	return 0;
+}
+
+static long owner_of(const struct guard *g, const struct addr *a)
+{
+	size_t lo = 0, hi = g->nowners;
+
+	while (lo < hi) { /* the last range starting at or before a */
+		size_t mid = (lo + hi) / 2;
+		const struct addr *s = &g->owners[mid].lo;
+
+		if (s->family < a->family || (s->family == a->family && addr_cmp(s, a) <= 0))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo)
+		return -1;
+	lo--;
+	if (g->owners[lo].lo.family != a->family || addr_cmp(a, &g->owners[lo].hi) > 0)
+		return -1;
+	return (long)g->owners[lo].node;
+}
+
+/* ---- acting on a decision --------------------------------------------------------- */
+
+/* Every VPN address of a node (ranges capped at RANGE_MAX addresses). */
+static size_t node_addrs(const struct node *n, struct addr *out, size_t max)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n->nips && k < max; i++) {
+		struct addr a, hi;
+
+		prefix_bounds(&n->ips[i], &a, &hi);
+		for (size_t c = 0; c < RANGE_MAX && k < max; c++) {
+			out[k++] = a;
+			if (!addr_cmp(&a, &hi) || !addr_inc(&a))
+				break;
+		}
+	}
+	return k;
+}
+
+/* Put the node's addresses in the quarantine sets for ms; cut its
+ * conntrack entries. Returns the connections cut, or -errno. */
+static int quarantine_node(struct guard *g, const struct node *n, uint64_t ms)
+{
+	struct addr *a = calloc(RANGE_MAX * 4, sizeof(*a));
+	size_t na;
+	int r = 0, cut = 0;
+
+	if (!a)
+		return -ENOMEM;
+	na = node_addrs(n, a, RANGE_MAX * 4);
+	for (size_t i = 0; i < na && r >= 0; i++)
+		r = rules_quarantine_add(g->d->nl, &a[i], ms);
+	for (size_t i = 0; i < na && r >= 0; i++) {
+		int c = conntrack_kill_src(&a[i]);
+
+		if (c > 0)
+			cut += c;
+		else if (c < 0)
+			log_warn("quarantine %s: conntrack: %s", n->name, strerror(-c));
+	}
+	free(a);
+	return r < 0 ? r : cut;
+}
+
+static void unquarantine_node(struct guard *g, const struct node *n)
+{
+	struct addr *a = calloc(RANGE_MAX * 4, sizeof(*a));
+	size_t na;
+
+	if (!a)
+		return;
+	na = node_addrs(n, a, RANGE_MAX * 4);
+	for (size_t i = 0; i < na; i++)
+		(void)rules_quarantine_del(g->d->nl, &a[i]); /* -ENOENT: it had expired */
+	free(a);
+}
+
+static void state_save(struct guard *g)
+{
+	int r = banstate_save(g->bans, g->state_path);
+
+	if (r < 0)
+		log_error("%s: ban state not saved: %s", g->state_path, strerror(-r));
+}
+
+static void ban_record(struct guard *g, const struct node *n,
+		       const struct suspicion_decision *dec, const char *ev)
+{
+	struct ban b = { .start = time(NULL), .repeat = dec->repeat };
+
+	snprintf(b.name, sizeof(b.name), "%s", n->name);
+	for (size_t i = 0; i < n->nips && b.naddrs < BAN_ADDRS_MAX; i++)
+		b.addrs[b.naddrs++] = n->ips[i];
+	snprintf(b.reason, sizeof(b.reason), "%s", dec->reason);
+	snprintf(b.evidence, sizeof(b.evidence), "%s", ev);
+	b.expiry = b.start + dec->ban_s;
+	if (banstate_add(g->bans, &b) < 0)
+		log_error("ban of %s not recorded in the state file", n->name);
+	state_save(g);
+}
+
+static void decide(struct guard *g, const struct suspicion_decision *dec)
+{
+	const struct node *n = &g->d->p->nodes[dec->peer];
+	char ev[256];
+	int cut;
+
+	suspicion_evidence_format(dec, ev, sizeof(ev));
+	if (dec->report_only) {
+		snprintf(g->reports[g->nreports++ % REPORTS], sizeof(g->reports[0]),
+			 "%.64s: %.100s; evidence %.100s; not banned: %s", n->name, dec->reason, ev,
+			 dec->exempt ? "exempt" : "breakglass holder");
+		log_warn("suspicion: %s: %s; evidence %s; not banned: %s", n->name, dec->reason, ev,
+			 dec->exempt ? "suspicion.exempt" : "breakglass holder");
+		return;
+	}
+	if ((cut = quarantine_node(g, n, (uint64_t)dec->ban_s * 1000)) < 0) {
+		log_error("quarantine %s FAILED (%s): %s; evidence %s", n->name, dec->reason,
+			  strerror(-cut), ev);
+		return;
+	}
+	if (dec->evict)
+		(void)device_peer_evict(g->d->dev, n->key);
+	log_warn("quarantine: %s banned for %us (ban %u): %s; evidence %s; %d connection(s) cut%s",
+		 n->name, dec->ban_s, dec->repeat + 1, dec->reason, ev, cut,
+		 dec->evict ? ", sessions evicted" : "");
+	ban_record(g, n, dec, ev);
+}
+
+/* ---- inputs ------------------------------------------------------------------------- */
+
+static void on_packet(void *ctx, const struct nflog_pkt *pkt)
+{
+	struct guard *g = ctx;
+	struct suspicion_decision dec;
+	long node;
+
+	if (strcmp(pkt->prefix, IR_LOG_PREFIX) || !pkt->family) {
+		g->foreign++;
+		return;
+	}
+	if ((node = owner_of(g, &pkt->src)) < 0 || (size_t)node == g->d->self) {
+		g->unknown++;
+		return;
+	}
+	if (suspicion_denied(g->eng, (size_t)node, pkt->proto, pkt->has_l4 ? pkt->dport : 0,
+			     mono_ms(), &dec) == 1)
+		decide(g, &dec);
+}
+
+void guard_on_nflog(struct guard *g)
+{
+	int r = nflog_read(g->nf, on_packet, g);
+
+	if (r < 0 && r != -EAGAIN)
+		log_debug("nflog: %s", strerror(-r));
+}
+
+/* Packet threads: queue the event, wake the main thread. */
+static void on_event(void *ctx, const uint8_t pub[32], enum device_event ev)
+{
+	struct guard *g = ctx;
+	uint64_t one = 1;
+
+	(void)ev; /* DEVICE_EV_SPOOFED_SOURCE is the only one */
+	pthread_mutex_lock(&g->lock);
+	if (g->len < EVENT_RING)
+		memcpy(g->ring[(g->head + g->len++) % EVENT_RING], pub, 32);
+	else
+		g->events_lost++;
+	pthread_mutex_unlock(&g->lock);
+	(void)!write(g->efd, &one, sizeof(one));
+}
+
+void guard_on_events(struct guard *g)
+{
+	const struct node **sorted = mesh_nodes_by_key(g->d->p);
+	uint64_t n;
+
+	(void)!read(g->efd, &n, sizeof(n));
+	for (;;) {
+		struct suspicion_decision dec;
+		const struct node *nd;
+		uint8_t pub[32];
+
+		pthread_mutex_lock(&g->lock);
+		if (!g->len) {
+			pthread_mutex_unlock(&g->lock);
+			break;
+		}
+		memcpy(pub, g->ring[g->head], 32);
+		g->head = (g->head + 1) % EVENT_RING;
+		g->len--;
+		pthread_mutex_unlock(&g->lock);
+		if (!sorted || !(nd = mesh_find(sorted, g->d->p->nnodes, pub)))
+			continue;
+		if (suspicion_signal(g->eng, (size_t)(nd - g->d->p->nodes), SUSPICION_SIG_INVALID,
+				     SPOOF_WEIGHT, mono_ms(), &dec) == 1)
+			decide(g, &dec);
+	}
+	free(sorted);
+}
+
+/* ---- admin verbs -------------------------------------------------------------------- */
+
+int guard_flag(struct guard *g, const char *name, const char *reason, char *msg, size_t len)
+{
+	long node = policy_node_find(g->d->p, name);
+	struct suspicion_decision dec;
+	int r;
+
+	if (node < 0 || (size_t)node == g->d->self) {
+		snprintf(msg, len, "\"%.64s\" is not a peer of this node", name);
+		return -ENOENT;
+	}
+	if ((r = suspicion_flag(g->eng, (size_t)node, reason, mono_ms(), &dec)) == -EALREADY) {
+		snprintf(msg, len, "%s is quarantined already", name);
+		return r;
+	}
+	if (r < 0) {
+		snprintf(msg, len, "%s", strerror(-r));
+		return r;
+	}
+	decide(g, &dec);
+	if (dec.report_only)
+		snprintf(msg, len, "%s is %s: reported, not banned", name,
+			 dec.exempt ? "exempt (suspicion.exempt)" : "a breakglass holder");
+	else
+		snprintf(msg, len, "%s quarantined for %us", name, dec.ban_s);
+	return 0;
+}
+
+int guard_reauth(struct guard *g, const char *name, char *msg, size_t len)
+{
+	long node = policy_node_find(g->d->p, name);
+
+	if (node < 0 || (size_t)node == g->d->self) {
+		snprintf(msg, len, "\"%.64s\" is not a peer of this node", name);
+		return -ENOENT;
+	}
+	if (suspicion_lift(g->eng, (size_t)node, mono_ms()) < 0 && !banstate_find(g->bans, name)) {
+		snprintf(msg, len, "%s is not quarantined", name);
+		return -ENOENT;
+	}
+	unquarantine_node(g, &g->d->p->nodes[node]);
+	(void)device_peer_handshake(g->d->dev, g->d->p->nodes[node].key);
+	banstate_del(g->bans, name);
+	state_save(g);
+	log_warn("reauth: %s re-authorised by an admin, quarantine lifted", name);
+	snprintf(msg, len, "%s re-authorised: quarantine lifted", name);
+	return 0;
+}
+
+/* ---- life cycle ------------------------------------------------------------------------ */
+
+/* Bans from the state file: back into the engine, and into the kernel with
+ * what is left of them (the table may be new after a reboot). */
+static void restore(struct guard *g)
+{
+	time_t now = time(NULL);
+	uint64_t mono = mono_ms();
+
+	banstate_expire(g->bans, now);
+	for (size_t i = 0; i < g->d->p->nnodes; i++) { /* earlier bans: the backoff */
+		const char *name = g->d->p->nodes[i].name;
+		uint32_t count = banstate_count(g->bans, name);
+
+		if (count && i != g->d->self && !banstate_find(g->bans, name))
+			suspicion_restore(g->eng, i, count, 0);
+	}
+	for (size_t i = 0; i < g->bans->n; i++) {
+		const struct ban *b = &g->bans->v[i];
+		long node = policy_node_find(g->d->p, b->name);
+		uint64_t left = (uint64_t)(b->expiry - now) * 1000;
+
+		if (node < 0 || (size_t)node == g->d->self)
+			continue;
+		suspicion_restore(g->eng, (size_t)node, banstate_count(g->bans, b->name),
+				  mono + left);
+		if (quarantine_node(g, &g->d->p->nodes[node], left) < 0)
+			log_error("restoring the ban of %s failed", b->name);
+		else
+			log_info("ban of %s restored: %llds left (%s)", b->name,
+				 (long long)(b->expiry - now), b->reason);
+	}
+}
+
+/* A missing file is a first start. A corrupt one is set aside, loudly, and
+ * the daemon starts without bans: refusing to start would leave a rebooted
+ * host with no firewall at all. */
+static int state_load(struct guard *g, char *err, size_t errlen)
+{
+	char dir[4096], aside[4200], *slash;
+	int r;
+
+	snprintf(dir, sizeof(dir), "%s", g->state_path);
+	if ((slash = strrchr(dir, '/')) && slash != dir) {
+		*slash = '\0';
+		if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+			snprintf(err, errlen, "%.200s: %s", dir, strerror(errno));
+			return -errno;
+		}
+	}
+	r = banstate_load(g->state_path, time(NULL), &g->bans, err, errlen);
+	if (r == -EINVAL || r == -EFBIG) {
+		snprintf(aside, sizeof(aside), "%s.corrupt", g->state_path);
+		log_error("%s: %s; moved to %s, starting without bans", g->state_path,
+			  r == -EFBIG ? "too big" : err, aside);
+		(void)rename(g->state_path, aside);
+		r = -ENOENT;
+	}
+	if (r == -ENOENT && !(g->bans = banstate_new()))
+		return -ENOMEM;
+	if (r < 0 && r != -ENOENT) {
+		snprintf(err, errlen, "%s", strerror(-r));
+		return r;
+	}
+	return 0;
+}
+
+int guard_new(struct daemon *d, const char *state_path, struct guard **out)
+{
+	struct guard *g = calloc(1, sizeof(*g));
+	char err[256];
+	int r;
+
+	if (!g)
+		return -ENOMEM;
+	g->d = d;
+	g->state_path = state_path;
+	g->efd = -1;
+	pthread_mutex_init(&g->lock, NULL);
+	if ((r = suspicion_new(d->p, &g->eng)) < 0 || (r = owners_build(g, d->p)) < 0)
+		goto fail;
+	if ((g->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	if ((r = nflog_open(IR_NFLOG_GROUP, &g->nf)) < 0) {
+		log_error("NFLOG group %d: %s (another listener in this namespace?)",
+			  IR_NFLOG_GROUP, strerror(-r));
+		goto fail;
+	}
+	if ((r = state_load(g, err, sizeof(err))) < 0) {
+		log_error("%s: %s", state_path, err);
+		goto fail;
+	}
+	restore(g);
+	device_set_events(d->dev, on_event, g);
+	*out = g;
+	return 0;
+fail:
+	guard_free(g);
+	return r;
+}
+
+void guard_free(struct guard *g)
+{
+	if (!g)
+		return;
+	suspicion_free(g->eng);
+	nflog_close(g->nf);
+	banstate_free(g->bans);
+	if (g->efd >= 0)
+		close(g->efd);
+	pthread_mutex_destroy(&g->lock);
+	free(g->owners);
+	free(g);
+}
+
+void guard_policy(struct guard *g, const struct policy *p)
+{
+	if (suspicion_reload(g->eng, p) < 0 || owners_build(g, p) < 0)
+		log_error("suspicion: out of memory on reload; the previous state stays");
+}
+
+int guard_fds(const struct guard *g, struct pollfd *pfd)
+{
+	pfd[0] = (struct pollfd){ nflog_fd(g->nf), POLLIN, 0 };
+	pfd[1] = (struct pollfd){ g->efd, POLLIN, 0 };
+	return 2;
+}
+
+/* Bans that ran out leave the list; ms until the next one does (-1: none). */
+int guard_tick(struct guard *g)
+{
+	time_t now = time(NULL), next = 0;
+
+	if (banstate_expire(g->bans, now))
+		state_save(g);
+	for (size_t i = 0; i < g->bans->n; i++)
+		if (!next || g->bans->v[i].expiry < next)
+			next = (time_t)g->bans->v[i].expiry;
+	return next ? (int)((next - now) * 1000 + 50) : -1;
+}
+
+void guard_status(struct guard *g, FILE *f)
+{
+	time_t now = time(NULL);
+	const struct nflog_stats *st = nflog_stats(g->nf);
+	fprintf(f, "quarantine: %zu banned\n", g->bans->n);
+	for (size_t i = 0; i < g->bans->n; i++) {
+		const struct ban *b = &g->bans->v[i];
+		time_t t0 = (time_t)b->start, t1 = (time_t)b->expiry;
+		char start[32], end[32];
+
+		strftime(start, sizeof(start), "%Y-%m-%dT%H:%M:%SZ", gmtime(&t0));
+		strftime(end, sizeof(end), "%Y-%m-%dT%H:%M:%SZ", gmtime(&t1));
+		fprintf(f, "  %-20s banned %s until %s (%llds left, ban %u): %s; evidence %s\n",
+			b->name, start, end, (long long)(t1 - now), b->repeat + 1, b->reason,
+			b->evidence);
+	}
+	for (unsigned i = 0; i < REPORTS && i < g->nreports; i++)
+		fprintf(f, "  reported: %s\n", g->reports[(g->nreports - 1 - i) % REPORTS]);
+	fprintf(f, "denied-packet log: %llu packets, %llu lost to overflow, %llu not from a peer\n",
+		(unsigned long long)st->packets, (unsigned long long)(st->overflows + st->lost),
+		(unsigned long long)g->unknown);
+}

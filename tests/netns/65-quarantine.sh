@@ -1,0 +1,213 @@
+#!/usr/bin/env bash
+# Quarantine end to end: web1 runs policyd with a real sshd; alice and
+# mallory are peers, both allowed SSH (and ping) to web1.
+#
+#   alice 198.51.100.2 ─┐                     VPN: web1 100.64.0.1
+#                        ├─ 198.51.100.1 web1       alice 100.64.0.2
+#   mallory 198.51.100.3 ┘  (a bridge)             mallory 100.64.0.3
+#
+# mallory holds an SSH session open to web1, then scans web1 over the mesh
+# with nmap. Checks: mallory is quarantined within moments, its SSH session
+# is cut and its pings fail, alice's SSH session keeps running and her pings
+# keep answering throughout; status shows the ban with its evidence; reauth
+# lets mallory back in; a single denied connect (a typo) bans nobody; an
+# exempt node that scans is reported, not banned; `policyctl flag` bans at
+# once; bans survive a daemon restart (state file); and with a 2 s ban the
+# quarantine ends by itself while the daemon is stopped.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+require_tools ip wg nft nmap ssh ssh-keygen unshare mount /usr/sbin/sshd ping
+PD=${POLICYD:-$PDT_ROOT/${B:-build}/policyd}
+policyctl_find "${B:-build}/policyctl" build/policyctl
+[ -x "$PD" ] || bail "policyd missing: $PD (make)"
+T=$PDT_TMP
+umask 077
+declare -A NS=([web1]=$PDT_PREFIX-web1 [alice]=$PDT_PREFIX-alice [mallory]=$PDT_PREFIX-mallory)
+declare -A IF=([web1]=pqw$$ [alice]=pqa$$ [mallory]=pqm$$)
+declare -A VPN=([web1]=100.64.0.1 [alice]=100.64.0.2 [mallory]=100.64.0.3)
+declare -A PUBA=([web1]=198.51.100.1 [alice]=198.51.100.2 [mallory]=198.51.100.3)
+declare -A PID=() KEY=()
+BR=$PDT_PREFIX-br
+
+netns_add "$BR"
+ip -n "$BR" link add br0 type bridge
+ip -n "$BR" link set br0 up
+for n in web1 alice mallory; do
+	netns_add "${NS[$n]}"
+	veth_add "${NS[$n]}" e$$${n:0:1} "$BR" b$$${n:0:1}
+	ip -n "$BR" link set "b$$${n:0:1}" master br0
+	addr_add "${NS[$n]}" "e$$${n:0:1}" "${PUBA[$n]}/24"
+	wg genkey >"$T/$n.key"
+	KEY[$n]=$(wg pubkey <"$T/$n.key")
+	cleanup_file "/var/run/wireguard/${IF[$n]}.sock"
+done
+
+# policy FILE [EXEMPT] [BAN]
+policy() {
+	cat >"$1.tmp" <<EOF
+{
+  "version": 1,
+  "network": { "ipv4": "100.64.0.0/24" },
+  "nodes": {
+    "web1":    { "key": "${KEY[web1]}", "ips": ["${VPN[web1]}"], "endpoint": "${PUBA[web1]}:51820" },
+    "alice":   { "key": "${KEY[alice]}", "ips": ["${VPN[alice]}"], "keepalive": 5 },
+    "mallory": { "key": "${KEY[mallory]}", "ips": ["${VPN[mallory]}"], "keepalive": 5 }
+  },
+  "acls": [ { "id": "ssh", "src": ["alice", "mallory"], "dst": ["web1"], "ports": ["tcp:22", "icmp"] } ],
+  "suspicion": { "window": "60s", "deniedPorts": 10, "ban": "${3:-1h}", "exempt": [${2:-}] }
+}
+EOF
+	mv "$1.tmp" "$1"
+}
+start() { # NODE
+	netns_bg "${NS[$1]}" "$PD" --policy "$T/$1.json" --key "$T/$1.key" --interface "${IF[$1]}" \
+		--control "$T/$1.ctl" --state "$T/$1.bans" 2>>"$T/$1.log"
+	PID[$1]=$PDT_LAST_PID
+}
+ctl() { ip netns exec "${NS[web1]}" "$POLICYCTL" "$@" --control "$T/web1.ctl"; }
+ready() { ctl status >/dev/null 2>&1; }
+pings() { ip netns exec "${NS[$1]}" ping -c1 -W1 -q "${VPN[web1]}" >/dev/null 2>&1; }
+no_pings() { ! pings "$1"; }
+banned() { ctl status 2>/dev/null | grep -Eq "^  mallory +banned"; }
+not_banned() { ! banned; }
+
+# ---- sshd on web1 (a private /run in its own mount namespace) --------------------
+mkdir -m 0700 "$T/sshd"
+ssh-keygen -q -t ed25519 -N '' -f "$T/sshd/host"
+for n in alice mallory; do ssh-keygen -q -t ed25519 -N '' -C "$n" -f "$T/id_$n"; done
+cat "$T/id_alice.pub" "$T/id_mallory.pub" >"$T/sshd/authorized_keys"
+cat >"$T/sshd/config" <<EOF
+Port 22
+ListenAddress ${VPN[web1]}
+HostKey $T/sshd/host
+PidFile none
+AuthorizedKeysFile $T/sshd/authorized_keys
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+UseDNS no
+EOF
+# a session that prints a tick every 0.2 s until it is cut
+session() { # NODE
+	netns_bg "${NS[$1]}" ssh -F /dev/null -i "$T/id_$1" -o IdentitiesOnly=yes -o BatchMode=yes \
+		-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR \
+		-o ConnectTimeout=5 -o ServerAliveInterval=1 -o ServerAliveCountMax=3 \
+		"root@${VPN[web1]}" 'while sleep 0.2; do echo tick; done' >"$T/$1.ticks" 2>"$T/$1.ssh"
+	PID[ssh-$1]=$PDT_LAST_PID
+}
+ticks() { wc -l <"$T/$1.ticks"; }
+ticking() { # NODE: its session printed a new tick within 2 s
+	local a b
+	a=$(ticks "$1")
+	wait_until 2 bash -c "[ \$(wc -l <'$T/$1.ticks') -gt $a ]"
+}
+
+for n in web1 alice mallory; do policy "$T/$n.json"; done
+for n in web1 alice mallory; do start "$n"; done
+check "web1's policyd ready" wait_until 10 ready
+check "alice pings web1 over the mesh" wait_until 15 pings alice
+check "mallory pings web1 over the mesh" wait_until 15 pings mallory
+# sshd listens on web1's VPN address, which exists once policyd is up
+netns_bg "${NS[web1]}" unshare --mount --propagation private sh -c \
+	'mount -t tmpfs -o mode=0755 q-run /run && mkdir -m 0755 /run/sshd &&
+	 exec /usr/sbin/sshd -D -f "$1" -E "$2"' sh "$T/sshd/config" "$T/sshd/log" >"$T/sshd/out" 2>&1
+check "sshd listens on web1:22" wait_until 10 netns_listening "${NS[web1]}" 22
+
+# ---- a typo: one denied connect is not a scan ---------------------------------------
+timeout 3 ip netns exec "${NS[mallory]}" bash -c "exec 3<>/dev/tcp/${VPN[web1]}/5432" 2>/dev/null || true
+sleep 1
+check "a single denied connect (a typo) bans nobody" not_banned
+check "...and mallory still pings web1" pings mallory
+
+# ---- the scan -------------------------------------------------------------------------
+session alice
+session mallory
+check "alice's SSH session runs" wait_until 10 ticking alice
+check "mallory's SSH session runs" wait_until 10 ticking mallory
+ip netns exec "${NS[alice]}" ping -i 0.1 -W 1 "${VPN[web1]}" >"$T/alice.ping" 2>&1 &
+APING=$!
+PDT_PIDS+=("$APING")
+t0=$(date +%s%N)
+ip netns exec "${NS[mallory]}" nmap -n -Pn -sS -p 1-200 --max-retries 0 -T4 "${VPN[web1]}" \
+	-oG "$T/nmap.txt" >/dev/null 2>&1 || true
+check "mallory is quarantined after its scan" wait_until 5 banned
+diag "nmap done and the ban seen by status $((($(date +%s%N) - t0) / 1000000)) ms after the scan started"
+check "mallory's pings fail" no_pings mallory
+check "mallory's SSH session is cut (ssh exits)" wait_until 10 bash -c "! kill -0 ${PID[ssh-mallory]} 2>/dev/null"
+check "alice's SSH session keeps running" ticking alice
+sleep 2
+check "alice's SSH session still runs 2 s later" ticking alice
+kill -INT "$APING" # ping prints its summary on SIGINT
+wait "$APING" 2>/dev/null || true
+lost=$(sed -n 's/.* \([0-9.]*\)% packet loss.*/\1/p' "$T/alice.ping")
+sent=$(sed -n 's/^\([0-9]*\) packets transmitted.*/\1/p' "$T/alice.ping")
+diag "alice's pings during the scan and ban: $sent sent, $lost% lost"
+if [ "${sent:-0}" -gt 10 ] && [ "${lost:-100}" = 0 ]; then ok "alice lost no ping throughout ($sent sent)"
+else not_ok "alice lost no ping throughout ($sent sent, $lost% lost)"; fi
+st=$(ctl status)
+diag "$(grep -A1 '^quarantine' <<<"$st")"
+check "status shows the ban with its reason and evidence" \
+	grep -Eq '^  mallory +banned .* until .*distinct denied ports.*evidence ports tcp:' <<<"$st"
+check "the kernel's quarantine set holds mallory" \
+	bash -c "ip netns exec '${NS[web1]}' nft list set inet policyd quarantine4 | grep -q '${VPN[mallory]} timeout 1h'"
+check "the decision is logged once, with the evidence" \
+	test "$(grep -c 'quarantine: mallory banned' "$T/web1.log")" = 1
+
+# ---- reauth ------------------------------------------------------------------------------
+check "policyctl reauth mallory" ctl reauth mallory
+check "after reauth mallory pings web1 again (web1 starts the handshake)" wait_until 5 pings mallory
+check "after reauth status shows no ban" not_banned
+check "after reauth mallory's allowed SSH works" \
+	timeout 10 ip netns exec "${NS[mallory]}" ssh -F /dev/null -i "$T/id_mallory" -o IdentitiesOnly=yes \
+	-o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR \
+	-o ConnectTimeout=10 "root@${VPN[web1]}" true
+
+# ---- flag ----------------------------------------------------------------------------------
+check "policyctl flag mallory --reason ..." ctl flag mallory --reason "stolen laptop, ticket 42"
+check "flagged: banned at once" banned
+check "status shows the admin's reason" bash -c "'$POLICYCTL' status --control '$T/web1.ctl' | grep -q 'flagged.*stolen laptop, ticket 42'"
+check "the second ban is twice as long (backoff 2)" \
+	bash -c "ip netns exec '${NS[web1]}' nft list set inet policyd quarantine4 | grep -q '${VPN[mallory]} timeout 2h'"
+# ---- restart: the ban survives --------------------------------------------------------
+pdt_stop "${PID[web1]}"
+ip netns exec "${NS[web1]}" nft flush set inet policyd quarantine4 # as after a reboot
+start web1
+check "restarted policyd ready" wait_until 10 ready
+check "after a restart the ban is back (state file)" banned
+check "...with the same expiry" bash -c "ip netns exec '${NS[web1]}' nft list set inet policyd quarantine4 | grep -q '${VPN[mallory]} timeout'"
+check "...and in force: mallory's pings fail" no_pings mallory
+
+ctl reauth mallory >/dev/null
+# the restarted web1 does not know mallory's endpoint: mallory's own timers
+# bring its tunnel back (WireGuard: 15 s without an answer, then a handshake)
+check "after the restart and a reauth mallory's tunnel comes back" wait_until 30 pings mallory
+
+# ---- exempt: reported, not banned ------------------------------------------------------------
+policy "$T/web1.json" '"mallory"'
+check "reload with mallory exempt" ctl reload
+ip netns exec "${NS[mallory]}" nmap -n -Pn -sS -p 1-200 --max-retries 0 -T4 "${VPN[web1]}" >/dev/null 2>&1 || true
+sleep 1
+check "an exempt node that scans is not banned" not_banned
+check "...its pings still answer" pings mallory
+check "...and it is reported" bash -c "'$POLICYCTL' status --control '$T/web1.ctl' | grep -q 'reported: mallory: .*not banned: exempt'"
+
+# ---- a 2 s ban ends by itself, with the daemon stopped ----------------------------------------
+# (the daemon is the datapath too: with it stopped there is no mesh to ping
+# over, so the kernel's set is what is observed)
+policy "$T/web1.json" "" 2s
+check "reload with a 2 s ban" ctl reload
+out=$(ctl flag mallory --reason test)
+secs=$(sed -n 's/.*quarantined for \([0-9]*\)s.*/\1/p' <<<"$out")
+diag "$out"
+check "flag mallory: a ban of a few seconds" test "${secs:-99}" -le 8
+pdt_stop "${PID[web1]}"
+check "the daemon is stopped" bash -c "! kill -0 ${PID[web1]} 2>/dev/null"
+qset() { ip netns exec "${NS[web1]}" nft list set inet policyd quarantine4; }
+in_qset() { qset | grep -q "${VPN[mallory]}"; }
+check "mallory is in the kernel's quarantine set" in_qset
+gone() { ! qset | grep -q "${VPN[mallory]}"; }
+check "with the daemon stopped the ban ends by itself in the kernel" wait_until $((secs + 3)) gone
+tap_finish
