@@ -226,7 +226,7 @@ static int run_local(struct audit *a)
 		return EXIT_ERROR;
 	}
 	if ((r = tables_list(&t)) < 0) {
-		lr.error = (char *)strerror(-r);
+		lr.error = strerror(-r);
 	} else {
 		lr.tables_known = true;
 		lr.policyd_table = tables_has(&t, "inet policyd");

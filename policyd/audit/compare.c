@@ -29,55 +29,53 @@ static bool is_reject(const char *reason)
 	return reason[0] && strcmp(reason, "no-response") && strcmp(reason, "user-set");
 }
 
-static void classify_tcp(bool allowed, enum nmap_state st, const char *reason,
-			 enum audit_status *s, enum audit_note *n)
+struct verdict {
+	enum audit_status status;
+	enum audit_note note;
+};
+
+static struct verdict V(enum audit_status status, enum audit_note note)
 {
-	*s = AUDIT_MATCH;
-	*n = NOTE_NONE;
+	return (struct verdict){ status, note };
+}
+
+static struct verdict classify_tcp(bool allowed, enum nmap_state st, const char *reason)
+{
 	if (allowed) {
 		switch (st) {
-		case NMAP_OPEN: break;
-		case NMAP_CLOSED: *s = AUDIT_NOTICE, *n = NOTE_NOTHING_LISTENS; break;
-		case NMAP_UNFILTERED: *s = AUDIT_NOTICE, *n = NOTE_ODD_STATE; break;
-		default: *s = AUDIT_DRIFT, *n = NOTE_DROPPED; break;
+		case NMAP_OPEN: return V(AUDIT_MATCH, NOTE_NONE);
+		case NMAP_CLOSED: return V(AUDIT_NOTICE, NOTE_NOTHING_LISTENS);
+		case NMAP_UNFILTERED: return V(AUDIT_NOTICE, NOTE_ODD_STATE);
+		default: return V(AUDIT_DRIFT, NOTE_DROPPED);
 		}
-		return;
 	}
 	switch (st) {
 	case NMAP_FILTERED:
-		if (is_reject(reason))
-			*s = AUDIT_NOTICE, *n = NOTE_REJECTED;
-		break;
+		return is_reject(reason) ? V(AUDIT_NOTICE, NOTE_REJECTED) : V(AUDIT_MATCH, NOTE_NONE);
 	case NMAP_OPEN_FILTERED:
-	case NMAP_CLOSED_FILTERED: break;
-	default: *s = AUDIT_DRIFT, *n = NOTE_OPENED; break;
+	case NMAP_CLOSED_FILTERED: return V(AUDIT_MATCH, NOTE_NONE);
+	default: return V(AUDIT_DRIFT, NOTE_OPENED);
 	}
 }
 
-static void classify_udp(bool allowed, enum nmap_state st, const char *reason,
-			 enum audit_status *s, enum audit_note *n)
+static struct verdict classify_udp(bool allowed, enum nmap_state st, const char *reason)
 {
-	*s = AUDIT_MATCH;
-	*n = NOTE_NONE;
 	if (allowed) {
 		switch (st) {
-		case NMAP_OPEN: break;
-		case NMAP_OPEN_FILTERED: *s = AUDIT_NOTICE, *n = NOTE_UDP_SILENT; break;
-		case NMAP_CLOSED: *s = AUDIT_NOTICE, *n = NOTE_NOTHING_LISTENS; break;
-		case NMAP_FILTERED: *s = AUDIT_DRIFT, *n = NOTE_DROPPED; break;
-		default: *s = AUDIT_NOTICE, *n = NOTE_ODD_STATE; break;
+		case NMAP_OPEN: return V(AUDIT_MATCH, NOTE_NONE);
+		case NMAP_OPEN_FILTERED: return V(AUDIT_NOTICE, NOTE_UDP_SILENT);
+		case NMAP_CLOSED: return V(AUDIT_NOTICE, NOTE_NOTHING_LISTENS);
+		case NMAP_FILTERED: return V(AUDIT_DRIFT, NOTE_DROPPED);
+		default: return V(AUDIT_NOTICE, NOTE_ODD_STATE);
 		}
-		return;
 	}
 	switch (st) {
-	case NMAP_OPEN_FILTERED: break;
+	case NMAP_OPEN_FILTERED: return V(AUDIT_MATCH, NOTE_NONE);
 	case NMAP_FILTERED:
-		if (is_reject(reason))
-			*s = AUDIT_NOTICE, *n = NOTE_REJECTED;
-		break;
+		return is_reject(reason) ? V(AUDIT_NOTICE, NOTE_REJECTED) : V(AUDIT_MATCH, NOTE_NONE);
 	case NMAP_OPEN:
-	case NMAP_CLOSED: *s = AUDIT_DRIFT, *n = NOTE_OPENED; break;
-	default: *s = AUDIT_NOTICE, *n = NOTE_ODD_STATE; break;
+	case NMAP_CLOSED: return V(AUDIT_DRIFT, NOTE_OPENED);
+	default: return V(AUDIT_NOTICE, NOTE_ODD_STATE);
 	}
 }
 
@@ -128,14 +126,13 @@ int compare_run(const struct expect *e, const struct nmap_result *r, const struc
 			.reason = nmap_reason(r, np), .ttl = np->ttl,
 		};
 
-		if (np->state == NMAP_UNSEEN) {
-			row.status = AUDIT_UNKNOWN;
-			row.note = NOTE_NOT_REPORTED;
-		} else if (ep->proto == IPPROTO_UDP) {
-			classify_udp(ep->allowed, np->state, row.reason, &row.status, &row.note);
-		} else {
-			classify_tcp(ep->allowed, np->state, row.reason, &row.status, &row.note);
-		}
+		struct verdict v = np->state == NMAP_UNSEEN ? V(AUDIT_UNKNOWN, NOTE_NOT_REPORTED)
+				   : ep->proto == IPPROTO_UDP
+				   ? classify_udp(ep->allowed, np->state, row.reason)
+				   : classify_tcp(ep->allowed, np->state, row.reason);
+
+		row.status = v.status;
+		row.note = v.note;
 		out->count[row.status]++;
 		out->answered += answered(ep->proto, np->state);
 		out->allowed += ep->allowed;

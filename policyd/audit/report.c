@@ -125,9 +125,9 @@ static void table_row(const struct report *r, const struct audit_row *row, FILE 
 
 void report_table(const struct report *r, FILE *f)
 {
-	fprintf(f, "audit of node %s at %s, %s zone, from %s%s%s%s\n", r->node, r->target,
+	fprintf(f, "audit of node %s at %s, %s zone, from %s%s%s\n", r->node, r->target,
 		zone_name(r->zone), r->source ? r->source : "?", r->as ? " as " : "",
-		r->as ? r->as : "", "");
+		r->as ? r->as : "");
 	if (r->nmap_version)
 		fprintf(f, "nmap %s, %s scan of %zu tcp + %zu udp ports in %.1f s\n", r->nmap_version,
 			r->scan_type ? r->scan_type : "?", r->ntcp, r->nudp, r->seconds);

@@ -56,7 +56,7 @@ struct local_report {
 	const struct reach *reach;  /* one per listener */
 	bool tables_known, policyd_table;
 	const char *foreign;        /* other tables, or "" */
-	char *error;                /* tables could not be listed: why */
+	const char *error;          /* tables could not be listed: why */
 	size_t firewall_only, exposed;
 	int exit;
 };

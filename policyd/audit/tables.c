@@ -44,14 +44,17 @@ static int table_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct nftnl_table *tb = nftnl_table_alloc();
 	struct tables *t = data;
+	const char *name;
 	int r = MNL_CB_OK;
 
 	if (!tb)
 		return MNL_CB_ERROR;
-	if (nftnl_table_nlmsg_parse(nlh, tb) == 0 &&
-	    add(t, family_name(nftnl_table_get_u32(tb, NFTNL_TABLE_FAMILY)),
-		nftnl_table_get_str(tb, NFTNL_TABLE_NAME) ?: "?") < 0)
-		r = MNL_CB_ERROR;
+	if (nftnl_table_nlmsg_parse(nlh, tb) == 0) {
+		name = nftnl_table_get_str(tb, NFTNL_TABLE_NAME);
+		if (add(t, family_name(nftnl_table_get_u32(tb, NFTNL_TABLE_FAMILY)),
+			name ? name : "?") < 0)
+			r = MNL_CB_ERROR;
+	}
 	nftnl_table_free(tb);
 	return r;
 }
