@@ -74,7 +74,7 @@ for n in "${sizes[@]}"; do
 		ip netns add "$NS"
 		t0=$(now_ms)
 		ip netns exec "$NS" "$PD" --policy "$T/p.json" --key "$T/key" --interface "pdbd$$" \
-			--control "$T/ctl" 2>"$T/log" &
+			--control "$T/ctl" --state "$T/bans" 2>"$T/log" &
 		PID=$!
 		until ip netns exec "$NS" "$PCTL" status --control "$T/ctl" >/dev/null 2>&1; do
 			kill -0 "$PID" 2>/dev/null || { cat "$T/log" >&2; exit 1; }

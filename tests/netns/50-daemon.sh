@@ -81,7 +81,7 @@ start() { # NODE
 	local n=$1 trust=()
 	[ "$n" != web1 ] || trust=(--trust "$T/trusted")
 	netns_bg "${NS[$n]}" "$PD" --policy "$T/$n/policy.json" --key "$T/$n.key" \
-		--interface "${IF[$n]}" --control "$T/$n.ctl" "${trust[@]}" 2>>"$T/$n.log"
+		--interface "${IF[$n]}" --control "$T/$n.ctl" --state "$T/$n.bans" "${trust[@]}" 2>>"$T/$n.log"
 	PID[$n]=$PDT_LAST_PID
 }
 ctl() { ip netns exec "${NS[$1]}" "$POLICYCTL" "${@:2}" --control "$T/$1.ctl"; }
@@ -237,7 +237,7 @@ check "after the restart alice reaches web1:22 again" \
 # ---- a key file others can read is refused ----------------------------------------
 chmod 644 "$T/bob.key"
 if timeout 5 ip netns exec "${NS[bob]}" "$PD" --policy "$T/bob/policy.json" --key "$T/bob.key" \
-	--interface pdx$$ --control "$T/x.ctl" 2>"$T/x.log"; then
+	--interface pdx$$ --control "$T/x.ctl" --state "$T/x.bans" 2>"$T/x.log"; then
 	not_ok "a key file of mode 0644 is refused"
 else
 	check "a key file of mode 0644 is refused" grep -q "mode 0600" "$T/x.log"

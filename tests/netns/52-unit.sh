@@ -99,10 +99,10 @@ cat >"$T/policy.json" <<EOF
 }
 EOF
 netns_bg "$NSW" strace -f -qq -o "$T/trace" "$PD" --policy "$T/policy.json" --key "$T/web1.key" \
-	--interface "$IFW" --control "$T/web1.ctl" 2>"$T/web1.log"
+	--interface "$IFW" --control "$T/web1.ctl" --state "$T/web1.bans" 2>"$T/web1.log"
 STRACE=$PDT_LAST_PID
 netns_bg "$NSA" "$PD" --policy "$T/policy.json" --key "$T/alice.key" --interface "$IFA" \
-	--control "$T/alice.ctl" 2>"$T/alice.log"
+	--control "$T/alice.ctl" --state "$T/alice.bans" 2>"$T/alice.log"
 quiet() { "$@" >/dev/null; }
 ctl() { ip netns exec "$NSW" "$POLICYCTL" "$@" --control "$T/web1.ctl"; }
 ready() { ctl status >/dev/null 2>&1; }

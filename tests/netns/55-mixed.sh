@@ -40,7 +40,7 @@ cat >"$T/policy.json" <<EOF
 EOF
 
 netns_bg "$W" "$PD" --policy "$T/policy.json" --key "$T/web1.key" --interface "$IFW" \
-	--control "$T/web1.ctl" 2>"$T/web1.log"
+	--control "$T/web1.ctl" --state "$T/web1.bans" 2>"$T/web1.log"
 check "web1: policyd ready" wait_until 10 \
 	ip netns exec "$W" "$POLICYCTL" status --control "$T/web1.ctl"
 

@@ -287,9 +287,9 @@ claim "policyctl check accepts it and its tests pass (exit 0)" [ "$RC" -eq 0 ]
 step "policyd on web1, alice and bob, each with its own key and copy of the policy"
 for n in web1 alice bob; do
 	cp policy.json "$n/policy.json"
-	shown "ip netns exec $n policyd --policy $n/policy.json --key $n.key --interface ${IF[$n]} --control $n.ctl &"
+	shown "ip netns exec $n policyd --policy $n/policy.json --key $n.key --interface ${IF[$n]} --control $n.ctl --state $n.bans &"
 	netns_bg "${NS[$n]}" "$PD" --policy "$n/policy.json" --key "$n.key" \
-		--interface "${IF[$n]}" --control "$n.ctl" 2>>"$n.log"
+		--interface "${IF[$n]}" --control "$n.ctl" --state "$n.bans" 2>>"$n.log"
 done
 say "(--interface: a name unique on this machine, as all three share it; a real host uses the policy's pd0)"
 for n in web1 alice bob; do
