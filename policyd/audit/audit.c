@@ -522,8 +522,8 @@ static int run_nmap(struct audit *a)
 	if (r < 0)
 		return scan_failed(a, r, &a->si);
 	a->rep.nmap_version = a->res->version;
-	a->rep.scan_type = a->res->scan_type[NMAP_TCP][0] ? a->res->scan_type[NMAP_TCP]
-			   : a->res->scan_type[NMAP_UDP];
+	a->rep.scan_type = a->ports.tcp.n && a->res->scan_type[NMAP_TCP][0]
+			   ? a->res->scan_type[NMAP_TCP] : a->res->scan_type[NMAP_UDP];
 	a->rep.seconds = a->si.seconds;
 	if (a->res->host != NMAP_HOST_UP)
 		return host_missing(a);

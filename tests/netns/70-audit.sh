@@ -93,6 +93,11 @@ expect_eq "vpn as bob (everything filtered): audit matches (exit 0)" "$AUDIT_RC"
 expect_eq "vpn as bob --json: result match, no drift" \
 	"$(json_get 'j["result"], j["summary"]["drift"], j["as"]')" "match 0 bob"
 
+audit "$LAB_NET" --node server --target "$LAB_SRV4" --ports udp:53
+expect_eq "internet, udp:53 (dropped by policy, silence): matches (exit 0)" "$AUDIT_RC" 0
+has_row "internet: 53/udp expected filtered, observed open|filtered" 53/udp \
+	'filtered +open\|filtered +no-response +no expose rule allows it +ok'
+
 # ---- the WireGuard port: a real handshake -------------------------------------------------
 
 audit "$LAB_NET" --node server --target "$LAB_SRV4" --ports udp:51820 --key "$T/alice.key"
@@ -138,6 +143,10 @@ for p in 22 5432; do
 		"filtered +open +syn-ack .*DRIFT +policyd's table missing or changed on the target"
 done
 has_row "table deleted: 443/tcp still matches" 443/tcp 'open +open .* ok'
+audit "$LAB_NET" --node server --target "$LAB_SRV4" --ports udp:53
+expect_eq "table deleted: udp:53 answers (ICMP port unreachable): drift (exit 1)" "$AUDIT_RC" 1
+has_row "table deleted: 53/udp expected filtered, closed by port-unreach, cause named" 53/udp \
+	"filtered +closed +port-unreach .*DRIFT +policyd's table missing"
 audit "$LAB_SRV" --node server --local
 expect_eq "table deleted: --local reports the exposed listeners (exit 1)" "$AUDIT_RC" 1
 check "table deleted: --local says table inet policyd is MISSING" \
