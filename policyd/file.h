@@ -6,7 +6,8 @@
 #define FILE_MAX (256u << 20)
 /* 0, or -errno (-EFBIG over FILE_MAX). *out is malloc()ed, not terminated. */
 int file_read(const char *path, char **out, size_t *len);
-/* Replace path with text in one rename: PATH.new written 0600 and synced
- * first. 0 or -errno; on failure path is untouched. */
+/* Replace path with text in one rename: a temporary PATH.XXXXXX beside it
+ * written 0600 and synced first, the directory synced after. 0 or -errno;
+ * on failure path is untouched. */
 int file_write_atomic(const char *path, const char *text, size_t len);
 #endif

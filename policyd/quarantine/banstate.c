@@ -1,7 +1,6 @@
 /* banstate.c — the ban list in memory and its JSON state file. */
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -14,6 +13,7 @@
 #include <cjson/cJSON.h>
 
 #include "policy.h"
+#include "file.h"
 #include "quarantine/banstate.h"
 
 #define MAX_SAFE_INT 9007199254740991.0  /* 2^53 - 1: exact in a double */
@@ -231,67 +231,22 @@ out:
 	return text;
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-static int dir_sync(const char *path)
-{
-	char *copy = strdup(path);
-	int fd, r = 0;
-
-	if (!copy)
-		return -ENOMEM;
-	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || fsync(fd) < 0)
-		r = -errno;
-	if (fd >= 0)
-		close(fd);
-	free(copy);
-	return r;
-}
-
 int banstate_save(const struct banstate *b, const char *path)
 {
-	char *text = state_text(b), tmp[PATH_MAX];
-	int fd, r;
+	char *text = state_text(b), *t;
+	size_t n;
+	int r;
 
 	if (!text)
 		return -ENOMEM;
-	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp)) {
+	n = strlen(text);
+	if (!(t = realloc(text, n + 2))) {
 		free(text);
-		return -ENAMETOOLONG;
+		return -ENOMEM;
 	}
-	fd = mkostemp(tmp, O_CLOEXEC);      /* created 0600 */
-	if (fd < 0) {
-		free(text);
-		return -errno;
-	}
-	r = write_all(fd, text, strlen(text));
-	if (!r)
-		r = write_all(fd, "\n", 1);
-	if (!r && (fchmod(fd, 0600) < 0 || fsync(fd) < 0))
-		r = -errno;
-	if (close(fd) < 0 && !r)
-		r = -errno;
-	if (!r && rename(tmp, path) < 0)
-		r = -errno;
-	if (r)
-		unlink(tmp);
-	else
-		r = dir_sync(path);
-	free(text);
+	t[n] = '\n';
+	r = file_write_atomic(path, t, n + 1);
+	free(t);
 	return r;
 }
 
