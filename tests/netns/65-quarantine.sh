@@ -10,10 +10,12 @@
 # with nmap. Checks: mallory is quarantined within moments, its SSH session
 # is cut and its pings fail, alice's SSH session keeps running and her pings
 # keep answering throughout; status shows the ban with its evidence; reauth
-# lets mallory back in; a single denied connect (a typo) bans nobody; an
-# exempt node that scans is reported, not banned; `policyctl flag` bans at
-# once; bans survive a daemon restart (state file); and with a 2 s ban the
-# quarantine ends by itself while the daemon is stopped.
+# lets mallory back in; packets with a spoofed inner source sent under
+# mallory's own session keys get it banned too; a single denied connect (a
+# typo) bans nobody; an exempt node that scans is reported, not banned;
+# `policyctl flag` bans at once; bans survive a daemon restart (state file);
+# and with a 2 s ban the quarantine ends by itself while the daemon is
+# stopped.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -43,7 +45,7 @@ for n in web1 alice mallory; do
 	cleanup_file "/var/run/wireguard/${IF[$n]}.sock"
 done
 
-# policy FILE [EXEMPT] [BAN]
+# policy FILE [EXEMPT] [BAN] [BACKOFF]
 policy() {
 	cat >"$1.tmp" <<EOF
 {
@@ -55,7 +57,8 @@ policy() {
     "mallory": { "key": "${KEY[mallory]}", "ips": ["${VPN[mallory]}"], "keepalive": 5 }
   },
   "acls": [ { "id": "ssh", "src": ["alice", "mallory"], "dst": ["web1"], "ports": ["tcp:22", "icmp"] } ],
-  "suspicion": { "window": "60s", "deniedPorts": 10, "ban": "${3:-1h}", "exempt": [${2:-}] }
+  "suspicion": { "window": "60s", "deniedPorts": 10, "ban": "${3:-1h}", "backoff": ${4:-2},
+                 "exempt": [${2:-}] }
 }
 EOF
 	mv "$1.tmp" "$1"
@@ -165,12 +168,31 @@ check "after reauth mallory's allowed SSH works" \
 	-o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR \
 	-o ConnectTimeout=10 "root@${VPN[web1]}" true
 
+# ---- spoofed inner sources under its own session keys ------------------------------------
+# mallory's kernel sends raw packets from 100.64.0.99 into its tunnel; web1's
+# datapath decrypts them (so mallory sent them), refuses the source and
+# blames mallory
+ip netns exec "${NS[mallory]}" "$PDT_PY" - "${VPN[web1]}" <<'EOF'
+import socket, struct, sys
+dst = socket.inet_aton(sys.argv[1])
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+for i in range(12):
+    udp = struct.pack("!HHHH", 40000, 9, 8, 0)
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 28, i, 0, 64, 17, 0,
+                     socket.inet_aton("100.64.0.99"), dst)
+    s.sendto(ip + udp, (sys.argv[1], 0))
+EOF
+check "spoofed inner sources under mallory's keys get it quarantined" wait_until 5 banned
+check "status names the cause" bash -c "'$POLICYCTL' status --control '$T/web1.ctl' | grep -Eq '^  mallory +banned .*score [0-9.]+ in 60s: invalid packets'"
+ctl reauth mallory >/dev/null
+check "after reauth mallory pings web1 again" wait_until 5 pings mallory
+
 # ---- flag ----------------------------------------------------------------------------------
 check "policyctl flag mallory --reason ..." ctl flag mallory --reason "stolen laptop, ticket 42"
 check "flagged: banned at once" banned
 check "status shows the admin's reason" bash -c "'$POLICYCTL' status --control '$T/web1.ctl' | grep -q 'flagged.*stolen laptop, ticket 42'"
-check "the second ban is twice as long (backoff 2)" \
-	bash -c "ip netns exec '${NS[web1]}' nft list set inet policyd quarantine4 | grep -q '${VPN[mallory]} timeout 2h'"
+check "the third ban is four times as long (backoff 2)" \
+	bash -c "ip netns exec '${NS[web1]}' nft list set inet policyd quarantine4 | grep -q '${VPN[mallory]} timeout 4h'"
 # ---- restart: the ban survives --------------------------------------------------------
 pdt_stop "${PID[web1]}"
 ip netns exec "${NS[web1]}" nft flush set inet policyd quarantine4 # as after a reboot
@@ -197,12 +219,12 @@ check "...and it is reported" bash -c "'$POLICYCTL' status --control '$T/web1.ct
 # ---- a 2 s ban ends by itself, with the daemon stopped ----------------------------------------
 # (the daemon is the datapath too: with it stopped there is no mesh to ping
 # over, so the kernel's set is what is observed)
-policy "$T/web1.json" "" 2s
+policy "$T/web1.json" "" 2s 1
 check "reload with a 2 s ban" ctl reload
 out=$(ctl flag mallory --reason test)
 secs=$(sed -n 's/.*quarantined for \([0-9]*\)s.*/\1/p' <<<"$out")
 diag "$out"
-check "flag mallory: a ban of a few seconds" test "${secs:-99}" -le 8
+check "flag mallory: a ban of 2 s (backoff 1)" test "${secs:-99}" = 2
 pdt_stop "${PID[web1]}"
 check "the daemon is stopped" bash -c "! kill -0 ${PID[web1]} 2>/dev/null"
 qset() { ip netns exec "${NS[web1]}" nft list set inet policyd quarantine4; }
