@@ -563,8 +563,9 @@ static int usage(void)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(stderr, "  %-11s %s\n", commands[i].name, commands[i].help);
 	fprintf(stderr, "  %-11s %s\n", "audit",
-		"FILE --node NAME --target ADDR [--zone public|vpn] [--as PEER]\n"
-		"              [--ports all|declared|LIST] [--json] [--local]  nmap vs the policy");
+		"FILE --node NAME --target ADDR [--zone public|vpn] [--as PEER [--key FILE]]\n"
+		"              [--ports all|declared|LIST] [--json]   nmap vs the policy\n"
+		"              FILE --node NAME --local [--json]    this host's listeners vs the policy");
 	fprintf(stderr, "\noptions: --now RFC3339  evaluate expiry as of that time (tests)\n");
 	return EXIT_USAGE;
 }
