@@ -29,6 +29,7 @@ PD=${POLICYD:-build/policyd} PCTL=${POLICYCTL:-build/policyctl}
 T=$(mktemp -d /tmp/pdbench.XXXXXX)
 NS=pdbd-$$ PID=
 cleanup() {
+	set +e # every step runs, whatever the one before returned
 	[ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null
 	ip netns del "$NS" 2>/dev/null || true
 	rm -f "/var/run/wireguard/pdbd$$.sock"

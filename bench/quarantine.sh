@@ -30,6 +30,7 @@ T=$(mktemp -d /tmp/pdbq.XXXXXX)
 W=pdbq-w$$ M=pdbq-m$$ IFW=pbqw$$ IFM=pbqm$$
 PIDS=()
 cleanup() {
+	set +e # every step runs, whatever the one before returned
 	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
 	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
 	ip netns del "$W" 2>/dev/null || true
