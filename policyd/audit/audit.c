@@ -240,7 +240,9 @@ static int run_local(struct audit *a)
 	lr.l = &l;
 	lr.reach = rc;
 	lr.exposed = lr.tables_known && !lr.policyd_table ? lr.firewall_only : 0;
-	lr.exit = lr.exposed ? EXIT_DRIFT : EXIT_MATCH;
+	/* without the ruleset nothing can be said about exposure: never a match */
+	lr.exit = !lr.tables_known ? EXIT_ERROR : lr.exposed ? EXIT_DRIFT : EXIT_MATCH;
+	r = 0;
 	if (a->o.json)
 		r = report_local_json(&lr, stdout);
 	else
@@ -281,6 +283,8 @@ static int pick_as(struct audit *a)
 	return 0;
 }
 
+static int load_key(struct audit *a);
+
 static int pick_vantage(struct audit *a)
 {
 	char ifn[IF_NAMESIZE];
@@ -296,6 +300,11 @@ static int pick_vantage(struct audit *a)
 		return report_error(&a->rep, "%s is an address of this host: probes would go over "
 				    "loopback, which policyd always accepts; audit from another "
 				    "host, or use --local", a->o.target), -1;
+	if (a->o.key && !a->o.as) { /* the key's owner is the vantage, as with --as */
+		if (load_key(a) < 0)
+			return -1;
+		a->o.as = a->p->nodes[a->as].name;
+	}
 	if (a->o.as && pick_as(a) < 0)
 		return -1;
 	if (!a->use_src) {
@@ -387,6 +396,8 @@ static void probe_wg(struct audit *a)
 		w->check = WG_NOTICE;
 		snprintf(w->observed, sizeof(w->observed), "not probed");
 		snprintf(w->text, sizeof(w->text), "probe failed: %s", strerror(-r));
+		report_error(&a->rep, "the WireGuard probe of %s failed: %s", a->o.target,
+			     strerror(-r));
 		return;
 	}
 	snprintf(w->observed, sizeof(w->observed), "%s", wgprobe_result_name(pr.result));
@@ -444,7 +455,12 @@ static int scan_failed(struct audit *a, int r, const struct scan_info *si)
 	case -ETIMEDOUT:
 		return report_error(&a->rep, "nmap did not finish within %u s (--timeout)",
 				    a->o.timeout);
+	case -EFBIG:
+		return report_error(&a->rep, "nmap's XML output is larger than the parser takes");
 	case -EIO:
+		if (!si->signal && si->status == 0)
+			return report_error(&a->rep, "nmap did not finish its scan: %s",
+					    first[0] ? first : "its report says it stopped early");
 		return report_error(&a->rep, "nmap failed (%s %d): %s", si->signal ? "signal" :
 				    "exit status", si->signal ? si->signal : si->status,
 				    first[0] ? first : "no message");
@@ -511,11 +527,6 @@ static int run_nmap(struct audit *a)
 	int r;
 
 	scan_opts_fill(a, &so);
-	if (!so.raw && a->ports.udp.n) {
-		report_notice(&a->rep, "UDP ports not scanned: nmap's UDP scan needs root");
-		free(a->ports.udp.v);
-		a->ports.udp = (struct rangeset){ 0 };
-	}
 	if (!expect_ports_count(&a->ports))
 		return 0; /* only the WireGuard port to check */
 	r = scan_run(&so, &a->res, &a->si);
@@ -547,6 +558,13 @@ static int compare_and_judge(struct audit *a)
 		return -1;
 	if (a->wg_check)
 		probe_wg(a);
+	if (a->rep.exit == EXIT_ERROR)
+		return -1;
+	/* no port scanned and the WireGuard port not proven either way: nothing
+	 * was compared, so nothing may pass */
+	if (!a->res && a->rep.wg.check == WG_NOT_VERIFIABLE)
+		return report_error(&a->rep, "nothing verified: only the WireGuard port was in "
+				    "scope and it needs a peer key (--as PEER --key FILE)");
 	a->rep.exit = a->d.count[AUDIT_DRIFT] || a->rep.wg.check == WG_DRIFT ? EXIT_DRIFT
 									     : EXIT_MATCH;
 	return 0;
@@ -560,7 +578,7 @@ static int plan(struct audit *a)
 	if (pick_vantage(a) < 0)
 		return -1;
 	v.zone = a->c.zone;
-	if (a->o.key && load_key(a) < 0)
+	if (a->o.key && !a->key && load_key(a) < 0)
 		return -1;
 	if (a->as >= 0)
 		a->rep.as = a->p->nodes[a->as].name;
@@ -571,6 +589,11 @@ static int plan(struct audit *a)
 			      "--ports udp:N-M)");
 	if (plan_wg(a) < 0)
 		return -1;
+	if (geteuid() != 0 && a->ports.udp.n) { /* not in the plan: no UNKNOWN rows */
+		report_notice(&a->rep, "UDP ports not scanned: nmap's UDP scan needs root");
+		free(a->ports.udp.v);
+		a->ports.udp = (struct rangeset){ 0 };
+	}
 	if (expect_build(a->p, a->node, &v, &a->ports, &a->e) < 0)
 		return report_error(&a->rep, "out of memory");
 	if (a->c.zone == EXPECT_VPN && expect_node_by_addr(a->p, &a->src) < 0)

@@ -116,8 +116,10 @@ int expect_ports_parse(const struct policy *p, size_t node, const char *spec,
 
 	memset(out, 0, sizeof(*out));
 	if (!strcmp(spec, "all") || !strcmp(spec, "declared")) {
-		if ((r = expect_ports_declared(p, node, &decl)) < 0)
+		if ((r = expect_ports_declared(p, node, &decl)) < 0) {
+			expect_ports_free(&decl); /* what was added before the failure */
 			goto fail;
+		}
 		out->udp = decl.udp;
 		out->udp_star = decl.udp_star;
 		decl.udp = (struct rangeset){ 0 };

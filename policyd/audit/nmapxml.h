@@ -16,7 +16,7 @@
 
 #define NMAPXML_MAX_BYTES (64u << 20)
 #define NMAPXML_REASONS 32
-#define NMAPXML_REASON_LEN 24
+#define NMAPXML_REASON_LEN 40     /* nmap's longest, "host-precedence-violation", fits */
 
 enum nmap_state {
 	NMAP_UNSEEN = 0,       /* nmap said nothing about the port */

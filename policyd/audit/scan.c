@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -185,10 +186,13 @@ static double now_s(void)
 }
 
 /* In the child: never returns. */
-static _Noreturn void child(char **argv, int out, int err, int exec_err)
+static _Noreturn void child(char **argv, int out, int err, int exec_err, pid_t parent)
 {
 	int null = open("/dev/null", O_RDONLY | O_CLOEXEC), e;
 
+	/* if policyctl dies, so does its scan (and if it already died, stop) */
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
+		_exit(127);
 	if (null < 0 || dup2(null, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
 		goto fail;
 	signal(SIGPIPE, SIG_DFL);
@@ -286,6 +290,7 @@ static int exec_errno(int fd)
 static int spawn(char **argv, int fds[3], pid_t *pid)
 {
 	int out[2] = { -1, -1 }, err[2] = { -1, -1 }, ex[2] = { -1, -1 }, e;
+	pid_t parent = getpid();
 
 	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 || pipe2(ex, O_CLOEXEC) < 0)
 		goto fail;
@@ -293,7 +298,7 @@ static int spawn(char **argv, int fds[3], pid_t *pid)
 	if (*pid < 0)
 		goto fail;
 	if (*pid == 0)
-		child(argv, out[1], err[1], ex[1]);
+		child(argv, out[1], err[1], ex[1], parent);
 	close(out[1]);
 	close(err[1]);
 	close(ex[1]);
@@ -337,6 +342,7 @@ int scan_run(const struct scan_opts *o, struct nmap_result **out, struct scan_in
 
 	memset(info, 0, sizeof(*info));
 	info->status = -1;
+	*out = NULL;
 	if ((r = scan_argv(o, &argv)) < 0)
 		return r;
 	if (!(io.x = nmapxml_new())) {
@@ -352,7 +358,7 @@ int scan_run(const struct scan_opts *o, struct nmap_result **out, struct scan_in
 		r = -e;
 	} else {
 		r = pump(fds[0], fds[1], o->timeout ? t0 + o->timeout : 0, &io);
-		if (r == -ETIMEDOUT)
+		if (r < 0) /* deadline or a poll error: never wait on a live nmap */
 			wait_status(pid, stop(pid), true, info);
 		else
 			wait_status(pid, 0, false, info);
@@ -364,7 +370,13 @@ int scan_run(const struct scan_opts *o, struct nmap_result **out, struct scan_in
 	if (info->status != 0)
 		r = -EIO;
 	else if (io.xml_err || nmapxml_finish(io.x, out) < 0)
-		r = io.xml_err == -ENOMEM ? -ENOMEM : -EBADMSG;
+		r = io.xml_err == -ENOMEM || io.xml_err == -EFBIG ? io.xml_err : -EBADMSG;
+	else if (!(*out)->finished || (*out)->exit_error) /* nmap says it did not finish */
+		r = -EIO;
+	if (r == -EIO && *out) {
+		nmap_result_free(*out);
+		*out = NULL;
+	}
 	if (r == -EBADMSG)
 		nmapxml_error_pos(io.x, &info->xml_line, &info->xml_col);
 out:

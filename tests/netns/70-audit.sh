@@ -206,5 +206,33 @@ check "nmap missing: the error says so" grep -q 'not found: install nmap' "$T/au
 audit "$LAB_NET" --node server --target "$LAB_SRV4" --ports 22,nope
 expect_eq "a bad --ports list: exit 2" "$AUDIT_RC" 2
 check "a bad --ports list: the error quotes the bad item" grep -q '"nope"' "$T/audit.err"
+audit "$LAB_NET" --node server --target 198.51.100.99 --ports udp:51820
+expect_eq "only the WireGuard port, no key, nothing there: exit 2 (nothing verified)" "$AUDIT_RC" 2
+# a stand-in nmap that prints the start of a report and exits 0
+printf '#!/bin/sh\necho "<?xml version=\\"1.0\\"?><nmaprun scanner=\\"nmap\\" version=\\"7.93\\">"\n' \
+	>"$T/fake-nmap"
+chmod 755 "$T/fake-nmap"
+audit "$LAB_NET" --node server --target "$LAB_SRV4" "${DECLARED[@]}" --nmap "$T/fake-nmap"
+expect_eq "nmap exits 0 without finishing its report: exit 2" "$AUDIT_RC" 2
+
+# ---- without root ------------------------------------------------------------------------------
+chmod 755 "$T"
+chmod 644 "$POLICY"
+asuser() { # NS ARGS...: policyctl audit as nobody
+	AUDIT_RC=0
+	ip netns exec "$1" setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		"$POLICYCTL" audit "$POLICY" "${@:2}" >"$T/audit.out" 2>"$T/audit.err" || AUDIT_RC=$?
+	diag "as nobody: policyctl audit ${*:2} -> exit $AUDIT_RC"
+	sed 's/^/#   /' "$T/audit.out" "$T/audit.err"
+}
+asuser "$LAB_NET" --node server --target "$LAB_SRV4" --ports 22,443,udp:53
+expect_eq "as nobody, a port list with UDP in it: a connect scan of TCP, exit 0" "$AUDIT_RC" 0
+check "as nobody: UDP is left out with a notice, not an unknown state" \
+	grep -q "UDP ports not scanned" "$T/audit.out"
+asuser "$LAB_SRV" --node server --local
+expect_eq "as nobody, --local cannot read nftables: exit 2, never a match" "$AUDIT_RC" 2
+asuser "$LAB_SRV" --node server --local --json
+expect_eq "as nobody, --local --json: exit 2 too" "$AUDIT_RC" 2
+check "...and the JSON says error" grep -Eq '"result":[[:space:]]*"error"' "$T/audit.out"
 
 tap_finish
