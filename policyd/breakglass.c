@@ -4,15 +4,18 @@
  * source range, for a while: an admin locked out of the mesh (lost laptop,
  * broken tunnel) gets SSH back from where they are. The opening is an
  * element of the glass4/glass6 sets with a kernel-side timeout, so it closes
- * on time even if the daemon is gone, and a reload carries it over. The
- * kernel is the only record: status lists what is in its sets.
+ * on time even if the daemon is gone, and a reload carries it over (cut
+ * to the new policy's breakglass ports and ttl). The kernel is the only
+ * record: status lists what is in its sets; close removes every element
+ * made for the prefix.
  *
  * What is refused: a policy without a breakglass section; a range broader
  * than GLASS_MIN_V4/V6 (an opening is for one admin, not the internet); a
- * range inside the mesh (those packets come over the VPN, where holders are
- * already allowed); host bits after the prefix; a ttl longer than the
+ * range overlapping the mesh (those packets come over the VPN, where holders
+ * are already allowed); host bits after the prefix; a ttl longer than the
  * policy's breakglass.ttl; an overlap with an opening in force. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -21,8 +24,14 @@
 #include "daemon.h"
 #include "log.h"
 
-#define GLASS_MIN_V4 16
-#define GLASS_MIN_V6 32
+#define GLASS_MIN_V4 24  /* an office or a NAT at most; an admin's own address is a /32 */
+#define GLASS_MIN_V6 64  /* one network; a /128 for one host */
+
+/* Two prefixes overlap when one holds the other's first address. */
+static bool overlap(const struct prefix *a, const struct prefix *b)
+{
+	return prefix_contains(a, &b->a) || prefix_contains(b, &a->a);
+}
 
 static int glass_prefix(const struct daemon *d, const char *cidr, struct prefix *out, char *err,
 			size_t errlen)
@@ -44,9 +53,9 @@ static int glass_prefix(const struct daemon *d, const char *cidr, struct prefix 
 				      "admin's network, not the internet", cidr, min);
 		return -EINVAL;
 	}
-	if ((out->a.family == AF_INET && net->has_v4 && prefix_contains(&net->v4, &out->a)) ||
-	    (out->a.family == AF_INET6 && net->has_v6 && prefix_contains(&net->v6, &out->a))) {
-		snprintf(err, errlen, "--from \"%.60s\" is inside the mesh: holders already reach "
+	if ((out->a.family == AF_INET && net->has_v4 && overlap(&net->v4, out)) ||
+	    (out->a.family == AF_INET6 && net->has_v6 && overlap(&net->v6, out))) {
+		snprintf(err, errlen, "--from \"%.60s\" overlaps the mesh: holders already reach "
 				      "the breakglass ports over the VPN", cidr);
 		return -EINVAL;
 	}
@@ -130,7 +139,7 @@ int daemon_glass_close(struct daemon *d, const char *cidr, char *msg, size_t msg
 		snprintf(msg, msglen, "--from \"%.60s\" is not a CIDR as it was opened", cidr);
 		return -EINVAL;
 	}
-	if ((r = rules_glass_close(d->nl, &d->p->breakglass.ports, &from)) < 0) {
+	if ((r = rules_glass_close(d->nl, &from)) < 0) {
 		snprintf(msg, msglen, "no opening for exactly %s (see status)", cidr);
 		return r;
 	}
@@ -157,6 +166,22 @@ static void print_opening(void *ctx, const struct ir_elem *e)
 	fprintf(g->f, "  closes in %llum%02llus\n", (unsigned long long)(s / 60),
 		(unsigned long long)(s % 60));
 	g->n++;
+}
+
+/* A new policy: openings keep only the ports and the time it allows. */
+void daemon_glass_policy(struct daemon *d)
+{
+	const struct breakglass *bg = &d->p->breakglass;
+	int r;
+
+	if (!bg->present)
+		return; /* no glass sets in the new table: nothing was carried */
+	r = rules_glass_trim(d->nl, &bg->ports, (uint64_t)bg->ttl * 1000);
+	if (r > 0)
+		log_warn("breakglass: %d opening(s) on ports the policy no longer has were closed", r);
+	else if (r < 0)
+		log_error("breakglass: openings not checked against the new policy: %s",
+			  strerror(-r));
 }
 
 void daemon_glass_status(struct daemon *d, FILE *f)

@@ -83,6 +83,8 @@ int daemon_glass_open(struct daemon *d, const char *cidr, const char *ttl, char 
 		      size_t msglen);
 int daemon_glass_close(struct daemon *d, const char *cidr, char *msg, size_t msglen);
 void daemon_glass_status(struct daemon *d, FILE *f);
+/* After a policy switch: openings cut to the new breakglass ports and ttl. */
+void daemon_glass_policy(struct daemon *d);
 
 /* serve.c */
 int daemon_ctl_listen(const char *path);

@@ -32,6 +32,7 @@
 #include "ir.h"
 #include "log.h"
 #include "mesh.h"
+#include "select.h"
 #include "quarantine/banstate.h"
 #include "quarantine/conntrack.h"
 #include "quarantine/nflog.h"
@@ -57,13 +58,17 @@ struct guard {
 	size_t nowners;
 	/* datapath events, from packet threads to the main thread */
 	pthread_mutex_t lock;
-	uint8_t ring[EVENT_RING][32];
+	struct event {
+		uint8_t pub[32];
+		struct addr src;          /* the inner source the datapath refused */
+	} ring[EVENT_RING];
 	unsigned head, len;
 	uint64_t events_lost;
 	int efd;
 	char reports[REPORTS][320];  /* the latest report-only decisions */
 	unsigned nreports;
 	uint64_t foreign, unknown;   /* NFLOG packets not ours / from no node */
+	uint64_t spoof_outside;      /* refused sources outside the mesh: not blamed */
 };
 
 static uint64_t mono_ms(void)
@@ -130,14 +135,15 @@ static long owner_of(const struct guard *g, const struct addr *a)
 /* ---- acting on a decision --------------------------------------------------------- */
 
 /* Every VPN address of a node (ranges capped at RANGE_MAX addresses). */
-static size_t node_addrs(const struct node *n, struct addr *out, size_t max)
+/* Every address of a list of VPN prefixes (ranges capped at RANGE_MAX). */
+static size_t prefix_addrs(const struct prefix *v, size_t n, struct addr *out, size_t max)
 {
 	size_t k = 0;
 
-	for (size_t i = 0; i < n->nips && k < max; i++) {
+	for (size_t i = 0; i < n && k < max; i++) {
 		struct addr a, hi;
 
-		prefix_bounds(&n->ips[i], &a, &hi);
+		prefix_bounds(&v[i], &a, &hi);
 		for (size_t c = 0; c < RANGE_MAX && k < max; c++) {
 			out[k++] = a;
 			if (!addr_cmp(&a, &hi) || !addr_inc(&a))
@@ -145,6 +151,11 @@ static size_t node_addrs(const struct node *n, struct addr *out, size_t max)
 		}
 	}
 	return k;
+}
+
+static size_t node_addrs(const struct node *n, struct addr *out, size_t max)
+{
+	return prefix_addrs(n->ips, n->nips, out, max);
 }
 
 /* Put the node's addresses in the quarantine sets for ms; cut its
@@ -172,17 +183,33 @@ static int quarantine_node(struct guard *g, const struct node *n, uint64_t ms)
 	return r < 0 ? r : cut;
 }
 
-static void unquarantine_node(struct guard *g, const struct node *n)
+/* Take addresses out of the quarantine sets, except those of keep (may be
+ * NULL). Returns how many were there. */
+static int unquarantine(struct guard *g, const struct prefix *v, size_t n,
+			const struct node *keep)
 {
 	struct addr *a = calloc(RANGE_MAX * 4, sizeof(*a));
 	size_t na;
+	int gone = 0;
 
 	if (!a)
-		return;
-	na = node_addrs(n, a, RANGE_MAX * 4);
-	for (size_t i = 0; i < na; i++)
-		(void)rules_quarantine_del(g->d->nl, &a[i]); /* -ENOENT: it had expired */
+		return -ENOMEM;
+	na = prefix_addrs(v, n, a, RANGE_MAX * 4);
+	for (size_t i = 0; i < na; i++) {
+		bool kept = false;
+
+		for (size_t j = 0; keep && j < keep->nips && !kept; j++)
+			kept = prefix_contains(&keep->ips[j], &a[i]);
+		if (!kept && rules_quarantine_del(g->d->nl, &a[i]) == 0)
+			gone++; /* -ENOENT: it had expired */
+	}
 	free(a);
+	return gone;
+}
+
+static int unquarantine_node(struct guard *g, const struct node *n)
+{
+	return unquarantine(g, n->ips, n->nips, NULL);
 }
 
 static void state_save(struct guard *g)
@@ -209,7 +236,7 @@ static void ban_record(struct guard *g, const struct node *n,
 	state_save(g);
 }
 
-static void decide(struct guard *g, const struct suspicion_decision *dec)
+static int decide(struct guard *g, const struct suspicion_decision *dec)
 {
 	const struct node *n = &g->d->p->nodes[dec->peer];
 	char ev[256];
@@ -222,12 +249,15 @@ static void decide(struct guard *g, const struct suspicion_decision *dec)
 			 dec->exempt ? "exempt" : "breakglass holder");
 		log_warn("suspicion: %s: %s; evidence %s; not banned: %s", n->name, dec->reason, ev,
 			 dec->exempt ? "suspicion.exempt" : "breakglass holder");
-		return;
+		return 0;
 	}
 	if ((cut = quarantine_node(g, n, (uint64_t)dec->ban_s * 1000)) < 0) {
+		/* not half-banned: the engine forgets the ban, the kernel any part of it */
 		log_error("quarantine %s FAILED (%s): %s; evidence %s", n->name, dec->reason,
 			  strerror(-cut), ev);
-		return;
+		(void)suspicion_lift(g->eng, dec->peer, mono_ms());
+		(void)unquarantine_node(g, n);
+		return cut;
 	}
 	if (dec->evict)
 		(void)device_peer_evict(g->d->dev, n->key);
@@ -235,6 +265,7 @@ static void decide(struct guard *g, const struct suspicion_decision *dec)
 		 n->name, dec->ban_s, dec->repeat + 1, dec->reason, ev, cut,
 		 dec->evict ? ", sessions evicted" : "");
 	ban_record(g, n, dec, ev);
+	return 0;
 }
 
 /* ---- inputs ------------------------------------------------------------------------- */
@@ -253,9 +284,23 @@ static void on_packet(void *ctx, const struct nflog_pkt *pkt)
 		g->unknown++;
 		return;
 	}
-	if (suspicion_denied(g->eng, (size_t)node, pkt->proto, pkt->has_l4 ? pkt->dport : 0,
+	if (!pkt->has_l4 && !pkt->fragment) {
+		/* no transport header within what NFLOG copied (e.g. IPv6 padded with
+		 * extension headers): each such probe weighs as a new port would */
+		uint32_t w = SUSPICION_FULL / (g->d->p->suspicion.denied_ports ?
+					       g->d->p->suspicion.denied_ports : 1);
+
+		if (suspicion_signal(g->eng, (size_t)node, SUSPICION_SIG_INVALID, w ? w : 1,
+				     mono_ms(), &dec) == 1)
+			(void)decide(g, &dec);
+		return;
+	}
+	/* only what opens something names a port: a stray ACK or RST (a session
+	 * whose conntrack entry is gone) lands on our ephemeral ports */
+	if (suspicion_denied(g->eng, (size_t)node, pkt->proto,
+			     pkt->has_l4 && (pkt->proto != IPPROTO_TCP || pkt->syn) ? pkt->dport : 0,
 			     mono_ms(), &dec) == 1)
-		decide(g, &dec);
+		(void)decide(g, &dec);
 }
 
 void guard_on_nflog(struct guard *g)
@@ -267,19 +312,43 @@ void guard_on_nflog(struct guard *g)
 }
 
 /* Packet threads: queue the event, wake the main thread. */
-static void on_event(void *ctx, const uint8_t pub[32], enum device_event ev)
+static void on_event(void *ctx, const uint8_t pub[32], enum device_event ev,
+		     const uint8_t *inner, size_t len)
 {
 	struct guard *g = ctx;
+	struct event e = { .src = { 0 } };
 	uint64_t one = 1;
 
 	(void)ev; /* DEVICE_EV_SPOOFED_SOURCE is the only one */
+	memcpy(e.pub, pub, 32);
+	if (len >= 20 && inner[0] >> 4 == 4) {
+		e.src.family = AF_INET;
+		memcpy(e.src.b, inner + 12, 4);
+	} else if (len >= 40 && inner[0] >> 4 == 6) {
+		e.src.family = AF_INET6;
+		memcpy(e.src.b, inner + 8, 16);
+	}
 	pthread_mutex_lock(&g->lock);
 	if (g->len < EVENT_RING)
-		memcpy(g->ring[(g->head + g->len++) % EVENT_RING], pub, 32);
+		g->ring[(g->head + g->len++) % EVENT_RING] = e;
 	else
 		g->events_lost++;
 	pthread_mutex_unlock(&g->lock);
 	(void)!write(g->efd, &one, sizeof(one));
+}
+
+/* A peer that sends, under its own keys, a packet from another address of
+ * the mesh poses as another node: that is held against it. A source outside
+ * the mesh is not: the peer's kernel answers from its public address when
+ * someone outside spoofs a mesh address at it (a SYN to an exposed port
+ * brings a SYN-ACK into the tunnel), so an outsider could get it banned. */
+static bool poses_as_node(const struct policy *p, const struct addr *src)
+{
+	if (src->family == AF_INET)
+		return p->net.has_v4 && prefix_contains(&p->net.v4, src);
+	if (src->family == AF_INET6)
+		return p->net.has_v6 && prefix_contains(&p->net.v6, src);
+	return false;
 }
 
 void guard_on_events(struct guard *g)
@@ -291,22 +360,26 @@ void guard_on_events(struct guard *g)
 	for (;;) {
 		struct suspicion_decision dec;
 		const struct node *nd;
-		uint8_t pub[32];
+		struct event e;
 
 		pthread_mutex_lock(&g->lock);
 		if (!g->len) {
 			pthread_mutex_unlock(&g->lock);
 			break;
 		}
-		memcpy(pub, g->ring[g->head], 32);
+		e = g->ring[g->head];
 		g->head = (g->head + 1) % EVENT_RING;
 		g->len--;
 		pthread_mutex_unlock(&g->lock);
-		if (!sorted || !(nd = mesh_find(sorted, g->d->p->nnodes, pub)))
+		if (!sorted || !(nd = mesh_find(sorted, g->d->p->nnodes, e.pub)))
 			continue;
+		if (!poses_as_node(g->d->p, &e.src)) {
+			g->spoof_outside++;
+			continue;
+		}
 		if (suspicion_signal(g->eng, (size_t)(nd - g->d->p->nodes), SUSPICION_SIG_INVALID,
 				     SPOOF_WEIGHT, mono_ms(), &dec) == 1)
-			decide(g, &dec);
+			(void)decide(g, &dec);
 	}
 	free(sorted);
 }
@@ -331,7 +404,10 @@ int guard_flag(struct guard *g, const char *name, const char *reason, char *msg,
 		snprintf(msg, len, "%s", strerror(-r));
 		return r;
 	}
-	decide(g, &dec);
+	if ((r = decide(g, &dec)) < 0) {
+		snprintf(msg, len, "the kernel refused the ban of %s: %s", name, strerror(-r));
+		return r;
+	}
 	if (dec.report_only)
 		snprintf(msg, len, "%s is %s: reported, not banned", name,
 			 dec.exempt ? "exempt (suspicion.exempt)" : "a breakglass holder");
@@ -343,16 +419,21 @@ int guard_flag(struct guard *g, const char *name, const char *reason, char *msg,
 int guard_reauth(struct guard *g, const char *name, char *msg, size_t len)
 {
 	long node = policy_node_find(g->d->p, name);
+	bool engine, recorded;
+	int gone;
 
 	if (node < 0 || (size_t)node == g->d->self) {
 		snprintf(msg, len, "\"%.64s\" is not a peer of this node", name);
 		return -ENOENT;
 	}
-	if (suspicion_lift(g->eng, (size_t)node, mono_ms()) < 0 && !banstate_find(g->bans, name)) {
+	engine = suspicion_lift(g->eng, (size_t)node, mono_ms()) == 0;
+	recorded = banstate_find(g->bans, name) != NULL;
+	/* whatever the records say, the kernel's sets are cleared of the node */
+	gone = unquarantine_node(g, &g->d->p->nodes[node]);
+	if (!engine && !recorded && gone <= 0) {
 		snprintf(msg, len, "%s is not quarantined", name);
 		return -ENOENT;
 	}
-	unquarantine_node(g, &g->d->p->nodes[node]);
 	(void)device_peer_handshake(g->d->dev, g->d->p->nodes[node].key);
 	banstate_del(g->bans, name);
 	state_save(g);
@@ -365,12 +446,85 @@ int guard_reauth(struct guard *g, const char *name, char *msg, size_t len)
 
 /* Bans from the state file: back into the engine, and into the kernel with
  * what is left of them (the table may be new after a reboot). */
+/* What is left of a recorded ban: never more than a ban of its rank lasts
+ * under the policy, so a clock that was behind at boot cannot stretch it. */
+static uint64_t ban_left_ms(const struct guard *g, const struct ban *b, time_t now)
+{
+	uint64_t cap = suspicion_ban_length(g->eng, b->repeat);
+	int64_t left = b->expiry - now;
+
+	if (left <= 0)
+		return 0;
+	return ((uint64_t)left < cap ? (uint64_t)left : cap) * 1000;
+}
+
+static bool never_banned(const struct policy *p, size_t node)
+{
+	return select_node(p, &p->suspicion.exempt, node) ||
+	       (p->breakglass.present && select_node(p, &p->breakglass.holders, node));
+}
+
+static bool same_addrs(const struct ban *b, const struct node *n)
+{
+	if (b->naddrs != (n->nips < BAN_ADDRS_MAX ? n->nips : BAN_ADDRS_MAX))
+		return false;
+	for (size_t i = 0; i < b->naddrs; i++)
+		if (addr_cmp(&b->addrs[i].a, &n->ips[i].a) || b->addrs[i].a.family !=
+		    n->ips[i].a.family || b->addrs[i].len != n->ips[i].len)
+			return false;
+	return true;
+}
+
+/* Bans follow names, the kernel's elements follow addresses: make them agree
+ * after a policy change, and at start (restoring). A ban whose node is gone,
+ * or is now exempt or a holder, is lifted; one whose node has new addresses
+ * moves to them with the time it has left; restoring puts every ban back in
+ * the engine and the kernel (the table may be new after a reboot). */
+static void reconcile(struct guard *g, bool restoring)
+{
+	const struct policy *p = g->d->p;
+	time_t now = time(NULL);
+	bool changed = banstate_expire(g->bans, now) > 0;
+
+	for (size_t i = 0; i < g->bans->n;) {
+		struct ban *b = &g->bans->v[i];
+		long node = policy_node_find(p, b->name);
+		uint64_t left = ban_left_ms(g, b, now);
+		const struct node *n = node >= 0 ? &p->nodes[node] : NULL;
+
+		if (!n || (size_t)node == g->d->self || never_banned(p, (size_t)node) || !left) {
+			log_warn("ban of %s lifted: %s", b->name, !n ? "no such node any more"
+				 : !left ? "it has run out" : "it is exempt or a breakglass holder now");
+			(void)unquarantine(g, b->addrs, b->naddrs, NULL);
+			if (n)
+				(void)suspicion_lift(g->eng, (size_t)node, mono_ms());
+			banstate_del(g->bans, b->name); /* the next ban moves to i */
+			changed = true;
+			continue;
+		}
+		if (restoring || !same_addrs(b, n)) {
+			if (quarantine_node(g, n, left) < 0)
+				log_error("the ban of %s could not be put back in the kernel", b->name);
+			(void)unquarantine(g, b->addrs, b->naddrs, n); /* old addresses only */
+			b->naddrs = 0;
+			for (size_t k = 0; k < n->nips && k < BAN_ADDRS_MAX; k++)
+				b->addrs[b->naddrs++] = n->ips[k];
+			changed = true;
+		}
+		if (restoring) {
+			suspicion_restore(g->eng, (size_t)node, banstate_count(g->bans, b->name),
+					  mono_ms() + left);
+			log_info("ban of %s restored: %llus left (%s)", b->name,
+				 (unsigned long long)(left / 1000), b->reason);
+		}
+		i++;
+	}
+	if (changed)
+		state_save(g);
+}
+
 static void restore(struct guard *g)
 {
-	time_t now = time(NULL);
-	uint64_t mono = mono_ms();
-
-	banstate_expire(g->bans, now);
 	for (size_t i = 0; i < g->d->p->nnodes; i++) { /* earlier bans: the backoff */
 		const char *name = g->d->p->nodes[i].name;
 		uint32_t count = banstate_count(g->bans, name);
@@ -378,21 +532,7 @@ static void restore(struct guard *g)
 		if (count && i != g->d->self && !banstate_find(g->bans, name))
 			suspicion_restore(g->eng, i, count, 0);
 	}
-	for (size_t i = 0; i < g->bans->n; i++) {
-		const struct ban *b = &g->bans->v[i];
-		long node = policy_node_find(g->d->p, b->name);
-		uint64_t left = (uint64_t)(b->expiry - now) * 1000;
-
-		if (node < 0 || (size_t)node == g->d->self)
-			continue;
-		suspicion_restore(g->eng, (size_t)node, banstate_count(g->bans, b->name),
-				  mono + left);
-		if (quarantine_node(g, &g->d->p->nodes[node], left) < 0)
-			log_error("restoring the ban of %s failed", b->name);
-		else
-			log_info("ban of %s restored: %llds left (%s)", b->name,
-				 (long long)(b->expiry - now), b->reason);
-	}
+	reconcile(g, true);
 }
 
 /* A missing file is a first start. A corrupt one is set aside, loudly, and
@@ -482,6 +622,7 @@ void guard_policy(struct guard *g, const struct policy *p)
 {
 	if (suspicion_reload(g->eng, p) < 0 || owners_build(g, p) < 0)
 		log_error("suspicion: out of memory on reload; the previous state stays");
+	reconcile(g, false);
 }
 
 int guard_fds(const struct guard *g, struct pollfd *pfd)
@@ -501,7 +642,9 @@ int guard_tick(struct guard *g)
 	for (size_t i = 0; i < g->bans->n; i++)
 		if (!next || g->bans->v[i].expiry < next)
 			next = (time_t)g->bans->v[i].expiry;
-	return next ? (int)((next - now) * 1000 + 50) : -1;
+	if (!next)
+		return -1;
+	return next - now > 3600 ? 3600 * 1000 : (int)((next - now) * 1000 + 50);
 }
 
 void guard_status(struct guard *g, FILE *f)
@@ -525,4 +668,7 @@ void guard_status(struct guard *g, FILE *f)
 	fprintf(f, "denied-packet log: %llu packets, %llu lost to overflow, %llu not from a peer\n",
 		(unsigned long long)st->packets, (unsigned long long)(st->overflows + st->lost),
 		(unsigned long long)g->unknown);
+	fprintf(f, "datapath events: %llu spoofed sources outside the mesh (not held against "
+		   "the peer), %llu lost\n", (unsigned long long)g->spoof_outside,
+		(unsigned long long)g->events_lost);
 }

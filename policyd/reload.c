@@ -175,6 +175,7 @@ int daemon_policy_switch(struct daemon *d, struct policy *p, size_t self, char *
 	d->loaded_at = time(NULL);
 	if (d->guard)
 		guard_policy(d->guard, p);
+	daemon_glass_policy(d);
 	return 0;
 }
 

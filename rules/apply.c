@@ -116,19 +116,30 @@ static void carry_elem(void *ctx, const struct ir_elem *e)
 	c->n++;
 }
 
-static void carry_live(struct rules_nl *nl, struct ir *ir, size_t *carried)
+/* A dump that fails (other than: no such set yet) fails the apply: a new
+ * table without the bans in force would lift them silently. An interrupted
+ * dump (the set changed meanwhile) is read again. */
+static int carry_live(struct rules_nl *nl, struct ir *ir, const size_t base[NLIVE],
+		      size_t *carried)
 {
 	for (size_t i = 0; i < NLIVE; i++) {
 		long s = ir_set_find(ir, live_sets[i]);
 		struct carry c;
+		int r = -EINTR;
 
 		if (s < 0)
 			continue;
 		c.set = &ir->sets[s];
-		c.n = 0;
-		if (rules_set_list(nl, c.set, carry_elem, &c) == 0)
-			*carried += c.n;
+		for (int tries = 0; tries < 3 && r == -EINTR; tries++) {
+			c.set->n = base[i];
+			c.n = 0;
+			r = rules_set_list(nl, c.set, carry_elem, &c);
+		}
+		if (r < 0 && r != -ENOENT)
+			return r;
+		*carried += c.n;
 	}
+	return 0;
 }
 
 static void uncarry(struct ir *ir, const size_t base[NLIVE])
@@ -161,7 +172,8 @@ int rules_apply(struct rules_nl *nl, struct ir *ir, bool commit, struct apply_re
 		r = rules_nl_genid(nl, &rep->genid);
 		if (r < 0)
 			return r;
-		carry_live(nl, ir, &rep->carried);
+		if ((r = carry_live(nl, ir, base, &rep->carried)) < 0)
+			return r;
 		b = nlb_new();
 		if (!b)
 			return -ENOMEM;
@@ -255,8 +267,8 @@ static void glass_add_ranges(struct ir_set *s, const struct ir_elem *base, uint8
 	}
 }
 
-static int glass_change(struct rules_nl *nl, const struct portset *ports,
-			const struct prefix *from, uint64_t timeout_ms, bool add)
+int rules_glass_open(struct rules_nl *nl, const struct portset *ports, const struct prefix *from,
+		     uint64_t timeout_ms)
 {
 	struct ir_set s;
 	struct ir_elem base = { .timeout_ms = timeout_ms };
@@ -266,20 +278,80 @@ static int glass_change(struct rules_nl *nl, const struct portset *ports,
 	prefix_bounds(from, &base.lo, &base.hi);
 	glass_add_ranges(&s, &base, IPPROTO_TCP, &ports->tcp, ports->all);
 	glass_add_ranges(&s, &base, IPPROTO_UDP, &ports->udp, ports->all);
-	r = s.n ? rules_set_update(nl, &s, s.v, s.n, add) : -EINVAL;
+	r = s.n ? rules_set_update(nl, &s, s.v, s.n, true) : -EINVAL;
 	free(s.v);
 	return r;
 }
 
-int rules_glass_open(struct rules_nl *nl, const struct portset *ports, const struct prefix *from,
-		     uint64_t timeout_ms)
+struct glass_pick {
+	struct ir_set *out;
+	const struct addr *lo, *hi;         /* close: this range */
+	const struct portset *ports;        /* trim: outside these ports */
+	uint64_t max_ms;                    /* trim: or longer than this */
+};
+
+static bool ports_cover(const struct portset *ps, const struct ir_elem *e)
 {
-	return glass_change(nl, ports, from, timeout_ms, true);
+	const struct rangeset *rs = e->proto == IPPROTO_UDP ? &ps->udp : &ps->tcp;
+
+	if (ps->all)
+		return true;
+	for (size_t i = 0; i < rs->n; i++) /* sorted and merged: one range or none */
+		if (rs->v[i].lo <= e->plo && e->phi <= rs->v[i].hi)
+			return true;
+	return false;
 }
 
-int rules_glass_close(struct rules_nl *nl, const struct portset *ports, const struct prefix *from)
+static void glass_pick(void *ctx, const struct ir_elem *e)
 {
-	return glass_change(nl, ports, from, 0, false);
+	struct glass_pick *g = ctx;
+
+	if (g->lo ? !addr_cmp(&e->lo, g->lo) && !addr_cmp(&e->hi, g->hi)
+		  : !ports_cover(g->ports, e) || e->timeout_ms > g->max_ms)
+		ir_set_add(g->out, e);
+}
+
+int rules_glass_close(struct rules_nl *nl, const struct prefix *from)
+{
+	struct addr lo, hi;
+	struct ir_set s;
+	struct glass_pick g = { &s, &lo, &hi, NULL, 0 };
+	int r;
+
+	glass_set(from->a.family, &s);
+	prefix_bounds(from, &lo, &hi);
+	if ((r = rules_set_list(nl, &s, glass_pick, &g)) == 0)
+		r = s.n ? rules_set_update(nl, &s, s.v, s.n, false) : -ENOENT;
+	free(s.v);
+	return r < 0 ? r : (int)s.n;
+}
+
+int rules_glass_trim(struct rules_nl *nl, const struct portset *ports, uint64_t max_ms)
+{
+	int closed = 0;
+
+	for (int f = 0; f < 2; f++) {
+		struct ir_set s;
+		struct glass_pick g = { &s, NULL, NULL, ports, max_ms };
+		int r;
+
+		glass_set(f ? AF_INET6 : AF_INET, &s);
+		r = rules_set_list(nl, &s, glass_pick, &g);
+		if (r == 0 && s.n)
+			r = rules_set_update(nl, &s, s.v, s.n, false);
+		/* what the policy still allows comes back, cut to the new ttl */
+		for (size_t i = 0; r == 0 && i < s.n; i++) {
+			s.v[i].timeout_ms = s.v[i].timeout_ms > max_ms ? max_ms : s.v[i].timeout_ms;
+			if (ports_cover(ports, &s.v[i]) && s.v[i].timeout_ms)
+				r = rules_set_update(nl, &s, &s.v[i], 1, true);
+			else
+				closed++;
+		}
+		free(s.v);
+		if (r < 0 && r != -ENOENT)
+			return r;
+	}
+	return closed;
 }
 
 int rules_glass_list(struct rules_nl *nl, int family,

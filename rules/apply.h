@@ -40,12 +40,17 @@ int rules_quarantine_del(struct rules_nl *nl, const struct addr *a);
  * the public side for source addresses in from, for timeout_ms, counted
  * down by the kernel. Needs a table compiled from a policy with a
  * breakglass section (-ENOENT otherwise); an opening that overlaps another
- * one in force is refused by the kernel (-EEXIST). Close takes the same
- * prefix as the open. List calls fn for every opening in force of a
- * family, with its remaining time. */
+ * one in force is refused by the kernel (-EEXIST). List calls fn for every
+ * opening in force of a family, with its remaining time. */
 int rules_glass_open(struct rules_nl *nl, const struct portset *ports, const struct prefix *from,
 		     uint64_t timeout_ms);
-int rules_glass_close(struct rules_nl *nl, const struct portset *ports, const struct prefix *from);
+/* Close every opening made for exactly this prefix: how many elements went,
+ * -ENOENT if none. */
+int rules_glass_close(struct rules_nl *nl, const struct prefix *from);
+/* After a policy change: openings on ports the breakglass section no longer
+ * has are closed, longer ones cut to max_ms. How many were closed, or
+ * -errno. */
+int rules_glass_trim(struct rules_nl *nl, const struct portset *ports, uint64_t max_ms);
 int rules_glass_list(struct rules_nl *nl, int family,
 		     void (*fn)(void *ctx, const struct ir_elem *e), void *ctx);
 /* The elements of a set of the installed table, decoded, with their

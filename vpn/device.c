@@ -382,7 +382,9 @@ void peer_clear_keys(struct peer *p)
 }
 
 void device_set_events(struct device *dev,
-		       void (*ev)(void *ctx, const uint8_t pub[32], enum device_event e), void *ctx)
+		       void (*ev)(void *ctx, const uint8_t pub[32], enum device_event e,
+				  const uint8_t *inner, size_t len),
+		       void *ctx)
 {
 	dev->event = ev;
 	dev->event_ctx = ctx;

@@ -153,7 +153,8 @@ struct device {
 	void *hook_ctx;
 	void (*log)(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 	/* what a peer did that only that peer can have done (device_set_events) */
-	void (*event)(void *ctx, const uint8_t pub[32], enum device_event ev);
+	void (*event)(void *ctx, const uint8_t pub[32], enum device_event ev,
+		      const uint8_t *inner, size_t len);
 	void *event_ctx;
 };
 
@@ -196,9 +197,12 @@ int device_peers(struct device *dev, void (*fn)(void *ctx, const struct device_p
 
 /* Apply a parsed UAPI set request: all of it, or (on error) none. -errno. */
 /* Call ev (from a packet thread: it must be quick and thread-safe) for
- * every device_event. Set before device_start. */
+ * every device_event, with the decrypted inner packet (a well-formed IPv4
+ * or IPv6 header at least). Set before device_start. */
 void device_set_events(struct device *dev,
-		       void (*ev)(void *ctx, const uint8_t pub[32], enum device_event e), void *ctx);
+		       void (*ev)(void *ctx, const uint8_t pub[32], enum device_event e,
+				  const uint8_t *inner, size_t len),
+		       void *ctx);
 /* Forget the peer's sessions and any handshake in flight, so it must
  * handshake again (quarantine with evict). 0 or -ENOENT. */
 int device_peer_evict(struct device *dev, const uint8_t pub[32]);

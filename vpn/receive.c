@@ -150,7 +150,8 @@ static long rx_data(struct device *dev, uint8_t *buf, size_t len,
 	if (n > 0 && !source_ok(dev, p, buf + PACKET_HEADER)) {
 		device_count(dev, DROP_SOURCE_NOT_ALLOWED);
 		if (dev->event) /* authenticated under p's session: p sent it */
-			dev->event(dev->event_ctx, p->noise->remote_pub, DEVICE_EV_SPOOFED_SOURCE);
+			dev->event(dev->event_ctx, p->noise->remote_pub, DEVICE_EV_SPOOFED_SOURCE,
+				   buf + PACKET_HEADER, (size_t)n);
 		return -1;
 	}
 	return n;

@@ -29,7 +29,7 @@
 
 #include "addr.h"
 
-#define NFLOG_COPY_RANGE 128
+#define NFLOG_COPY_RANGE 256   /* IPv6 with a few extension headers still shows its L4 header */
 #define NFLOG_TIMEOUT_CS 1                  /* flush timeout, 1/100 s */
 #define NFLOG_RCVBUF (8u << 20)
 #define NFLOG_READ_BUDGET 256

@@ -197,7 +197,8 @@ if tcp_ok "${NS[bob]}" 203.0.113.1 22; then not_ok "before breakglass web1:22 is
 else ok "before breakglass web1:22 is closed to bob's network"; fi
 refused "the whole internet" "broader than" open --from 0.0.0.0/0
 refused "a ttl over the policy's" "longer than the policy" open --from 203.0.113.0/24 --ttl 1h
-refused "a range inside the mesh" "inside the mesh" open --from 100.64.0.0/24
+refused "a range overlapping the mesh" "overlaps the mesh" open --from 100.64.0.0/24
+refused "a range holding the mesh" "broader than" open --from 100.0.0.0/8
 refused "host bits" "bits set after" open --from 203.0.113.9/24
 check "breakglass open --from 203.0.113.0/24 --ttl 20s" ctl web1 breakglass open --from 203.0.113.0/24 --ttl 20s
 check "bob's network reaches web1:22 publicly" tcp_ok "${NS[bob]}" 203.0.113.1 22

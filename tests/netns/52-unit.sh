@@ -5,7 +5,8 @@
 #     allow-list is what the unit's SystemCallFilter= lines resolve to with
 #     this systemd's own groups; the calls are what strace sees policyd (all
 #     threads) make while it starts, carries traffic, reloads, answers
-#     status, opens and closes breakglass, and stops. A call outside the
+#     status, opens and closes breakglass, bans a peer and lifts the ban, and
+#     stops. A call outside the
 #     list would have the daemon killed with SIGSYS under systemd.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -92,7 +93,8 @@ cat >"$T/policy.json" <<EOF
   "network": { "ipv4": "100.64.0.0/24" },
   "nodes": {
     "web1":  { "key": "$(wg pubkey <"$T/web1.key")", "ips": ["100.64.0.1"], "endpoint": "198.51.100.1:51820" },
-    "alice": { "key": "$(wg pubkey <"$T/alice.key")", "ips": ["100.64.0.2"] }
+    "alice": { "key": "$(wg pubkey <"$T/alice.key")", "ips": ["100.64.0.2"] },
+    "carol": { "key": "$(wg genkey | wg pubkey)", "ips": ["100.64.0.3"] }
   },
   "acls": [ { "id": "ping", "src": ["alice"], "dst": ["web1"], "ports": ["icmp", "tcp:22"] } ],
   "breakglass": { "holders": ["alice"], "ports": ["tcp:22"], "ttl": "10m", "minHolders": 1 }
@@ -114,6 +116,8 @@ check "reload" quiet ctl reload
 check "status" quiet ctl status
 check "breakglass open" quiet ctl breakglass open --from 203.0.113.0/24 --ttl 1m
 check "breakglass close" quiet ctl breakglass close --from 203.0.113.0/24
+check "flag (a ban: quarantine set, conntrack, state file)" quiet ctl flag carol --reason unit-test
+check "reauth" quiet ctl reauth carol
 touch "$T/policy.json" && sleep 0.5 # inotify reload
 pid=$(pgrep -P "$STRACE" -x policyd || true)
 [ -n "$pid" ] || bail "policyd under strace has gone: $(tail -3 "$T/web1.log")"

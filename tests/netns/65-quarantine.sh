@@ -148,8 +148,14 @@ wait "$APING" 2>/dev/null || true
 lost=$(sed -n 's/.* \([0-9.]*\)% packet loss.*/\1/p' "$T/alice.ping")
 sent=$(sed -n 's/^\([0-9]*\) packets transmitted.*/\1/p' "$T/alice.ping")
 diag "alice's pings during the scan and ban: $sent sent, $lost% lost"
-if [ "${sent:-0}" -gt 10 ] && [ "${lost:-100}" = 0 ]; then ok "alice lost no ping throughout ($sent sent)"
-else not_ok "alice lost no ping throughout ($sent sent, $lost% lost)"; fi
+recv=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' "$T/alice.ping")
+# a shared 2-core machine running nmap and a userspace datapath may lose a
+# ping or two; a cut would lose them all from then on
+if [ "${sent:-0}" -gt 10 ] && [ $((sent - ${recv:-0})) -le 2 ]; then
+	ok "alice's pings kept answering throughout ($recv of $sent)"
+else
+	not_ok "alice's pings kept answering throughout (${recv:-?} of ${sent:-?})"
+fi
 st=$(ctl status)
 diag "$(grep -A1 '^quarantine' <<<"$st")"
 check "status shows the ban with its reason and evidence" \
@@ -169,20 +175,28 @@ check "after reauth mallory's allowed SSH works" \
 	-o ConnectTimeout=10 "root@${VPN[web1]}" true
 
 # ---- spoofed inner sources under its own session keys ------------------------------------
-# mallory's kernel sends raw packets from 100.64.0.99 into its tunnel; web1's
-# datapath decrypts them (so mallory sent them), refuses the source and
-# blames mallory
-ip netns exec "${NS[mallory]}" "$PDT_PY" - "${VPN[web1]}" <<'EOF'
+# from outside the mesh first: what a peer's kernel sends when an outsider
+# spoofs a mesh address at it, so never held against the peer
+spoof() { # SRC: 12 UDP packets from SRC to web1, through mallory's tunnel
+	ip netns exec "${NS[mallory]}" "$PDT_PY" - "${VPN[web1]}" "$1" <<'EOF'
 import socket, struct, sys
 dst = socket.inet_aton(sys.argv[1])
 s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
 for i in range(12):
     udp = struct.pack("!HHHH", 40000, 9, 8, 0)
     ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 28, i, 0, 64, 17, 0,
-                     socket.inet_aton("100.64.0.99"), dst)
+                     socket.inet_aton(sys.argv[2]), dst)
     s.sendto(ip + udp, (sys.argv[1], 0))
 EOF
-check "spoofed inner sources under mallory's keys get it quarantined" wait_until 5 banned
+}
+spoof 198.51.100.77
+sleep 1
+check "spoofed sources outside the mesh are not held against mallory" not_banned
+check "...they are counted in status" bash -c "'$POLICYCTL' status --control '$T/web1.ctl' | grep -Eq 'datapath events: [1-9][0-9]* spoofed sources outside the mesh'"
+spoof 100.64.0.99
+# then from another address of the mesh: mallory poses as another node
+# under its own keys (web1's datapath decrypted it, so mallory sent it)
+check "spoofed mesh sources under mallory's keys get it quarantined" wait_until 5 banned
 check "status names the cause" bash -c "'$POLICYCTL' status --control '$T/web1.ctl' | grep -Eq '^  mallory +banned .*score [0-9.]+ in 60s: invalid packets'"
 ctl reauth mallory >/dev/null
 check "after reauth mallory pings web1 again" wait_until 5 pings mallory
@@ -199,7 +213,16 @@ ip netns exec "${NS[web1]}" nft flush set inet policyd quarantine4 # as after a 
 start web1
 check "restarted policyd ready" wait_until 10 ready
 check "after a restart the ban is back (state file)" banned
-check "...with the same expiry" bash -c "ip netns exec '${NS[web1]}' nft list set inet policyd quarantine4 | grep -q '${VPN[mallory]} timeout'"
+# the kernel's time left matches the state file's (within 5 s)
+kernel_left() { # seconds left of mallory's element, from "expires 3h59m58s120ms"
+	ip netns exec "${NS[web1]}" nft list set inet policyd quarantine4 |
+		grep -o "${VPN[mallory]} timeout [^,}]*expires [0-9hms]*" | sed 's/.*expires //' |
+		"$PDT_PY" -c 'import re,sys; t=sys.stdin.read(); print(sum(int(v)*{"d":86400,"h":3600,"m":60,"s":1}[u] for v,u in re.findall(r"(\d+)(d|h|m(?!s)|s)", t)))'
+}
+file_left=$("$PDT_PY" -c 'import json,sys,time; b=[x for x in json.load(open(sys.argv[1]))["bans"] if x["node"]=="mallory"]; print(b[0]["expiry"]-int(time.time()))' "$T/web1.bans")
+k_left=$(kernel_left)
+diag "time left: state file ${file_left}s, kernel ${k_left}s"
+check "...with the time it had left" test $((file_left - k_left)) -le 5 -a $((k_left - file_left)) -le 5
 check "...and in force: mallory's pings fail" no_pings mallory
 
 ctl reauth mallory >/dev/null

@@ -256,10 +256,24 @@ static void test_breakglass_open_carry_close(void **state)
 	g = glass_list(f, AF_INET6);
 	assert_int_equal(g.n, 2);
 	assert_true(g.v[0].timeout_ms > 50000 && g.v[0].timeout_ms <= 60000);
-	assert_int_equal(rules_glass_close(f->nl, ports, &net), 0);
+	/* a new policy keeps tcp:22 only, with a 60 s ttl: 2222-2223 closes,
+	 * 22 is cut to 60 s (v4) and the v6 opening, already shorter, stays */
+	{
+		struct portset only22 = { 0 };
+
+		assert_int_equal(rangeset_add(&only22.tcp, 22, 22), 0);
+		assert_int_equal(rules_glass_trim(f->nl, &only22, 60000), 2);
+		portset_free(&only22);
+	}
+	g = glass_list(f, AF_INET);
+	assert_int_equal(g.n, 1);
+	assert_int_equal(g.v[0].plo, 22);
+	assert_true(g.v[0].timeout_ms > 50000 && g.v[0].timeout_ms <= 60000);
+	assert_int_equal(glass_list(f, AF_INET6).n, 1);
+	assert_int_equal(rules_glass_close(f->nl, &net), 1);
 	assert_int_equal(glass_list(f, AF_INET).n, 0);
-	assert_true(rules_glass_close(f->nl, ports, &net) < 0); /* nothing left to close */
-	assert_int_equal(rules_glass_close(f->nl, ports, &net6), 0);
+	assert_int_equal(rules_glass_close(f->nl, &net), -ENOENT); /* nothing left to close */
+	assert_int_equal(rules_glass_close(f->nl, &net6), 1);
 }
 
 static void test_stale_generation_refused(void **state)

@@ -258,9 +258,14 @@ static void test_tampered_and_replayed(void **state)
 static uint8_t ev_pub[32];
 static int ev_n;
 
-static void on_event(void *ctx, const uint8_t pub[32], enum device_event ev)
+static uint8_t ev_src[4];
+
+static void on_event(void *ctx, const uint8_t pub[32], enum device_event ev,
+		     const uint8_t *inner, size_t len)
 {
 	(void)ctx;
+	assert_true(len >= 20);
+	memcpy(ev_src, inner + 12, 4); /* the spoofed source, for the daemon to judge */
 	assert_int_equal(ev, DEVICE_EV_SPOOFED_SOURCE);
 	memcpy(ev_pub, pub, 32);
 	ev_n++;
@@ -317,6 +322,7 @@ static void test_source_check_and_roaming(void **state)
 	assert_int_equal(drops(&B, DROP_SOURCE_NOT_ALLOWED), 1);
 	assert_int_equal(ev_n, 1);
 	assert_memory_equal(ev_pub, B.dev->peers[0]->noise->remote_pub, 32);
+	assert_memory_equal(ev_src, ((const uint8_t[]){ 100, 64, 0, 99 }), 4);
 	/* A moves to another address: B follows it */
 	set_addr(&roamed, "203.0.113.7", 40000);
 	A.addr = roamed;
