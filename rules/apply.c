@@ -66,7 +66,8 @@ static void describe(const struct ir *ir, const struct nl_errors *errs, struct a
 /* Sets the daemon fills at run time, not the policy: bans and breakglass
  * openings. A table swap carries their elements with the time they have
  * left, so a reload neither lifts a ban nor closes an opening. */
-static const char *const live_sets[] = { "quarantine4", "quarantine6", "glass4", "glass6" };
+static const char *const live_sets[] = { IR_SET_QUARANTINE4, IR_SET_QUARANTINE6, IR_SET_GLASS4,
+					 IR_SET_GLASS6 };
 #define NLIVE (sizeof(live_sets) / sizeof(live_sets[0]))
 
 struct list_ctx {
@@ -210,21 +211,13 @@ int rules_set_update(struct rules_nl *nl, const struct ir_set *s, const struct i
 	return r;
 }
 
-static void quarantine_set(const struct addr *a, struct ir_set *s)
-{
-	memset(s, 0, sizeof(*s));
-	snprintf(s->name, sizeof(s->name), "quarantine%c", a->family == AF_INET ? '4' : '6');
-	s->kind = IRS_ADDR;
-	s->family = a->family;
-	s->timeout = true;
-}
 
 int rules_quarantine_add(struct rules_nl *nl, const struct addr *a, uint64_t timeout_ms)
 {
 	struct ir_set s;
 	struct ir_elem e = { .lo = *a, .hi = *a, .timeout_ms = timeout_ms };
 
-	quarantine_set(a, &s);
+	ir_quarantine_set(a->family, &s);
 	return rules_set_update(nl, &s, &e, 1, true);
 }
 
@@ -233,20 +226,12 @@ int rules_quarantine_del(struct rules_nl *nl, const struct addr *a)
 	struct ir_set s;
 	struct ir_elem e = { .lo = *a, .hi = *a };
 
-	quarantine_set(a, &s);
+	ir_quarantine_set(a->family, &s);
 	return rules_set_update(nl, &s, &e, 1, false);
 }
 
 /* ---- breakglass ---------------------------------------------------------------------- */
 
-static void glass_set(int family, struct ir_set *s)
-{
-	memset(s, 0, sizeof(*s));
-	snprintf(s->name, sizeof(s->name), "glass%c", family == AF_INET ? '4' : '6');
-	s->kind = IRS_CONCAT;
-	s->family = family;
-	s->interval = s->timeout = true;
-}
 
 static void glass_add_ranges(struct ir_set *s, const struct ir_elem *base, uint8_t proto,
 			     const struct rangeset *rs, bool all)
@@ -274,7 +259,7 @@ int rules_glass_open(struct rules_nl *nl, const struct portset *ports, const str
 	struct ir_elem base = { .timeout_ms = timeout_ms };
 	int r;
 
-	glass_set(from->a.family, &s);
+	ir_glass_set(from->a.family, &s);
 	prefix_bounds(from, &base.lo, &base.hi);
 	glass_add_ranges(&s, &base, IPPROTO_TCP, &ports->tcp, ports->all);
 	glass_add_ranges(&s, &base, IPPROTO_UDP, &ports->udp, ports->all);
@@ -318,7 +303,7 @@ int rules_glass_close(struct rules_nl *nl, const struct prefix *from)
 	struct glass_pick g = { &s, &lo, &hi, NULL, 0 };
 	int r;
 
-	glass_set(from->a.family, &s);
+	ir_glass_set(from->a.family, &s);
 	prefix_bounds(from, &lo, &hi);
 	if ((r = rules_set_list(nl, &s, glass_pick, &g)) == 0)
 		r = s.n ? rules_set_update(nl, &s, s.v, s.n, false) : -ENOENT;
@@ -335,7 +320,7 @@ int rules_glass_trim(struct rules_nl *nl, const struct portset *ports, uint64_t 
 		struct glass_pick g = { &s, NULL, NULL, ports, max_ms };
 		int r;
 
-		glass_set(f ? AF_INET6 : AF_INET, &s);
+		ir_glass_set(f ? AF_INET6 : AF_INET, &s);
 		r = rules_set_list(nl, &s, glass_pick, &g);
 		if (r == 0 && s.n)
 			r = rules_set_update(nl, &s, s.v, s.n, false);
@@ -359,6 +344,6 @@ int rules_glass_list(struct rules_nl *nl, int family,
 {
 	struct ir_set s;
 
-	glass_set(family, &s);
+	ir_glass_set(family, &s);
 	return rules_set_list(nl, &s, fn, ctx);
 }

@@ -338,8 +338,8 @@ struct ir *compile_node(const struct policy *p, size_t node, const struct compil
 	ir->chains[CH_PUBLIC] = (struct ir_chain){ .name = "public" };
 	ir->nchains = 3;
 
-	q4 = set_add(ir, "quarantine4", IRS_ADDR, AF_INET, false, true);
-	q6 = set_add(ir, "quarantine6", IRS_ADDR, AF_INET6, false, true);
+	ir_quarantine_set(AF_INET, &ir->sets[q4 = ir->nsets++]);
+	ir_quarantine_set(AF_INET6, &ir->sets[q6 = ir->nsets++]);
 	i4 = set_add(ir, "icmp4_essential", IRS_ICMP, AF_INET, false, false);
 	i6 = set_add(ir, "icmp6_essential", IRS_ICMP, AF_INET6, false, false);
 	icmp_set(&ir->sets[i4], icmp4_essential, sizeof(icmp4_essential));
@@ -347,8 +347,8 @@ struct ir *compile_node(const struct policy *p, size_t node, const struct compil
 	zone_sets(ir, "acl", true, acl);
 	zone_sets(ir, "pub", false, pub);
 	if (p->breakglass.present) { /* filled at run time: policyctl breakglass open */
-		g4 = set_add(ir, "glass4", IRS_CONCAT, AF_INET, true, true);
-		g6 = set_add(ir, "glass6", IRS_CONCAT, AF_INET6, true, true);
+		ir_glass_set(AF_INET, &ir->sets[g4 = ir->nsets++]);
+		ir_glass_set(AF_INET6, &ir->sets[g6 = ir->nsets++]);
 	}
 
 	collect_acls(p, node, now, ir, &vz);

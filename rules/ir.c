@@ -78,3 +78,22 @@ void ir_origin_describe(const struct ir *ir, uint32_t origin, char *buf, size_t 
 	else
 		snprintf(buf, len, "%s \"%s\" (%s)", o->kind, o->id, o->section);
 }
+
+void ir_quarantine_set(int family, struct ir_set *s)
+{
+	memset(s, 0, sizeof(*s));
+	snprintf(s->name, sizeof(s->name), "%s",
+		 family == AF_INET ? IR_SET_QUARANTINE4 : IR_SET_QUARANTINE6);
+	s->kind = IRS_ADDR;
+	s->family = family;
+	s->timeout = true;
+}
+
+void ir_glass_set(int family, struct ir_set *s)
+{
+	memset(s, 0, sizeof(*s));
+	snprintf(s->name, sizeof(s->name), "%s", family == AF_INET ? IR_SET_GLASS4 : IR_SET_GLASS6);
+	s->kind = IRS_CONCAT;
+	s->family = family;
+	s->interval = s->timeout = true;
+}

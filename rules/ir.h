@@ -108,6 +108,18 @@ struct ir {
 	size_t norigins;
 };
 
+/* The sets the daemon fills at run time (bans, breakglass openings):
+ * compile.c declares them, apply.c changes them live and carries their
+ * elements over table swaps. One description of each, here. */
+#define IR_SET_QUARANTINE4 "quarantine4"
+#define IR_SET_QUARANTINE6 "quarantine6"
+#define IR_SET_GLASS4 "glass4"
+#define IR_SET_GLASS6 "glass6"
+/* Fill s (no elements) as the quarantine set (addresses, timeout) or the
+ * glass set (addr . proto . port intervals, timeout) of a family. */
+void ir_quarantine_set(int family, struct ir_set *s);
+void ir_glass_set(int family, struct ir_set *s);
+
 void ir_free(struct ir *ir);
 long ir_set_find(const struct ir *ir, const char *name);
 void ir_set_add(struct ir_set *s, const struct ir_elem *e);
