@@ -12,7 +12,8 @@
 # keep answering throughout; status shows the ban with its evidence; reauth
 # lets mallory back in; packets with a spoofed inner source sent under
 # mallory's own session keys get it banned too; a single denied connect (a
-# typo) bans nobody; an exempt node that scans is reported, not banned;
+# typo) bans nobody; a ban follows its node to a new address and ends when
+# the node leaves the policy; an exempt node that scans is reported, not banned;
 # `policyctl flag` bans at once; bans survive a daemon restart (state file);
 # and with a 2 s ban the quarantine ends by itself while the daemon is
 # stopped.
@@ -69,6 +70,7 @@ start() { # NODE
 	PID[$1]=$PDT_LAST_PID
 }
 ctl() { ip netns exec "${NS[web1]}" "$POLICYCTL" "$@" --control "$T/web1.ctl"; }
+quiet() { "$@" >/dev/null; }
 ready() { ctl status >/dev/null 2>&1; }
 pings() { ip netns exec "${NS[$1]}" ping -c1 -W1 -q "${VPN[web1]}" >/dev/null 2>&1; }
 no_pings() { ! pings "$1"; }
@@ -229,6 +231,23 @@ ctl reauth mallory >/dev/null
 # the restarted web1 does not know mallory's endpoint: mallory's own timers
 # bring its tunnel back (WireGuard: 15 s without an answer, then a handshake)
 check "after the restart and a reauth mallory's tunnel comes back" wait_until 30 pings mallory
+
+# ---- bans follow their node across policy changes --------------------------------------------
+in_q4() { ip netns exec "${NS[web1]}" nft list set inet policyd quarantine4 | grep -q "$1 "; }
+check "flag mallory again" quiet ctl flag mallory --reason "reload test"
+sed 's/"100.64.0.3"/"100.64.0.33"/' "$T/web1.json" >"$T/web1.json.tmp" && mv "$T/web1.json.tmp" "$T/web1.json"
+check "reload: mallory has a new address" quiet ctl reload
+check "the ban moved to mallory's new address" in_q4 100.64.0.33
+if in_q4 100.64.0.3; then not_ok "...and left the old one"; else ok "...and left the old one"; fi
+sed 's/"mallory"/"mallory2"/g; s/"100.64.0.33"/"100.64.0.3"/' "$T/web1.json" >"$T/web1.json.tmp" &&
+	mv "$T/web1.json.tmp" "$T/web1.json"
+check "reload: mallory renamed mallory2" quiet ctl reload
+if in_q4 100.64.0.3 || in_q4 100.64.0.33; then not_ok "a ban whose node left the policy is lifted in the kernel"
+else ok "a ban whose node left the policy is lifted in the kernel"; fi
+check "...and in status" not_banned
+policy "$T/web1.json"
+check "reload: the lab policy again" quiet ctl reload
+check "mallory pings web1 again" wait_until 20 pings mallory
 
 # ---- exempt: reported, not banned ------------------------------------------------------------
 policy "$T/web1.json" '"mallory"'
