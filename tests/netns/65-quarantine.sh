@@ -10,7 +10,7 @@
 # with nmap. Checks: mallory is quarantined within moments, its SSH session
 # is cut and its pings fail, alice's SSH session keeps running and her pings
 # keep answering throughout; status shows the ban with its evidence; reauth
-# lets mallory back in; packets with a spoofed inner source sent under
+# lets mallory back in; a scan over IPv6 bans it the same way; packets with a spoofed inner source sent under
 # mallory's own session keys get it banned too; a single denied connect (a
 # typo) bans nobody; a ban follows its node to a new address and ends when
 # the node leaves the policy; an exempt node that scans is reported, not banned;
@@ -29,6 +29,7 @@ umask 077
 declare -A NS=([web1]=$PDT_PREFIX-web1 [alice]=$PDT_PREFIX-alice [mallory]=$PDT_PREFIX-mallory)
 declare -A IF=([web1]=pqw$$ [alice]=pqa$$ [mallory]=pqm$$)
 declare -A VPN=([web1]=100.64.0.1 [alice]=100.64.0.2 [mallory]=100.64.0.3)
+declare -A VPN6=([web1]=fd7a:115c:a1e0::1 [alice]=fd7a:115c:a1e0::2 [mallory]=fd7a:115c:a1e0::3)
 declare -A PUBA=([web1]=198.51.100.1 [alice]=198.51.100.2 [mallory]=198.51.100.3)
 declare -A PID=() KEY=()
 BR=$PDT_PREFIX-br
@@ -51,11 +52,12 @@ policy() {
 	cat >"$1.tmp" <<EOF
 {
   "version": 1,
-  "network": { "ipv4": "100.64.0.0/24" },
+  "network": { "ipv4": "100.64.0.0/24", "ipv6": "fd7a:115c:a1e0::/64" },
   "nodes": {
-    "web1":    { "key": "${KEY[web1]}", "ips": ["${VPN[web1]}"], "endpoint": "${PUBA[web1]}:51820" },
-    "alice":   { "key": "${KEY[alice]}", "ips": ["${VPN[alice]}"], "keepalive": 5 },
-    "mallory": { "key": "${KEY[mallory]}", "ips": ["${VPN[mallory]}"], "keepalive": 5 }
+    "web1":    { "key": "${KEY[web1]}", "ips": ["${VPN[web1]}", "${VPN6[web1]}"],
+                 "endpoint": "${PUBA[web1]}:51820" },
+    "alice":   { "key": "${KEY[alice]}", "ips": ["${VPN[alice]}", "${VPN6[alice]}"], "keepalive": 5 },
+    "mallory": { "key": "${KEY[mallory]}", "ips": ["${VPN[mallory]}", "${VPN6[mallory]}"], "keepalive": 5 }
   },
   "acls": [ { "id": "ssh", "src": ["alice", "mallory"], "dst": ["web1"], "ports": ["tcp:22", "icmp"] } ],
   "suspicion": { "window": "60s", "deniedPorts": 10, "ban": "${3:-1h}", "backoff": ${4:-2},
@@ -176,6 +178,18 @@ check "after reauth mallory's allowed SSH works" \
 	-o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR \
 	-o ConnectTimeout=10 "root@${VPN[web1]}" true
 
+# ---- a scan over IPv6 ---------------------------------------------------------------------
+pings6() { ip netns exec "${NS[mallory]}" ping -6 -c1 -W1 -q "${VPN6[web1]}" >/dev/null 2>&1; }
+check "mallory pings web1 over IPv6" wait_until 10 pings6
+ip netns exec "${NS[mallory]}" nmap -6 -n -Pn -sS -p 1-200 --max-retries 0 -T4 "${VPN6[web1]}" \
+	>/dev/null 2>&1 || true
+check "an IPv6 scan gets mallory quarantined" wait_until 5 banned
+check "...on both its addresses" bash -c "ip netns exec '${NS[web1]}' nft list set inet policyd quarantine6 | grep -q '${VPN6[mallory]}' &&
+	ip netns exec '${NS[web1]}' nft list set inet policyd quarantine4 | grep -q '${VPN[mallory]} '"
+if pings6; then not_ok "...and its IPv6 pings fail"; else ok "...and its IPv6 pings fail"; fi
+ctl reauth mallory >/dev/null
+check "after reauth mallory pings web1 over IPv6 again" wait_until 5 pings6
+
 # ---- spoofed inner sources under its own session keys ------------------------------------
 # from outside the mesh first: what a peer's kernel sends when an outsider
 # spoofs a mesh address at it, so never held against the peer
@@ -207,8 +221,8 @@ check "after reauth mallory pings web1 again" wait_until 5 pings mallory
 check "policyctl flag mallory --reason ..." ctl flag mallory --reason "stolen laptop, ticket 42"
 check "flagged: banned at once" banned
 check "status shows the admin's reason" bash -c "'$POLICYCTL' status --control '$T/web1.ctl' | grep -q 'flagged.*stolen laptop, ticket 42'"
-check "the third ban is four times as long (backoff 2)" \
-	bash -c "ip netns exec '${NS[web1]}' nft list set inet policyd quarantine4 | grep -q '${VPN[mallory]} timeout 4h'"
+check "the fourth ban is eight times as long (backoff 2)" \
+	bash -c "ip netns exec '${NS[web1]}' nft list set inet policyd quarantine4 | grep -q '${VPN[mallory]} timeout 8h'"
 # ---- restart: the ban survives --------------------------------------------------------
 pdt_stop "${PID[web1]}"
 ip netns exec "${NS[web1]}" nft flush set inet policyd quarantine4 # as after a reboot
