@@ -171,13 +171,9 @@ static int quarantine_node(struct guard *g, const struct node *n, uint64_t ms)
 	na = node_addrs(n, a, RANGE_MAX * 4);
 	for (size_t i = 0; i < na && r >= 0; i++)
 		r = rules_quarantine_add(g->d->nl, &a[i], ms);
-	for (size_t i = 0; i < na && r >= 0; i++) {
-		int c = conntrack_kill_src(&a[i]);
-
-		if (c > 0)
-			cut += c;
-		else if (c < 0)
-			log_warn("quarantine %s: conntrack: %s", n->name, strerror(-c));
+	if (r >= 0 && (cut = conntrack_kill_srcs(a, na)) < 0) { /* the drop is in place */
+		log_warn("quarantine %s: conntrack: %s", n->name, strerror(-cut));
+		cut = 0;
 	}
 	free(a);
 	return r < 0 ? r : cut;

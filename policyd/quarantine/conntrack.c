@@ -26,7 +26,9 @@ struct ct_entry {
 };
 
 struct dump {
-	const struct addr *src;
+	const struct addr *src;             /* any of these, all of one family */
+	size_t nsrc;
+	int family;
 	struct ct_entry *v;                 /* NULL: only count */
 	size_t n;                           /* matches (stored or counted) */
 	bool more;                          /* matches beyond CONNTRACK_BATCH */
@@ -42,20 +44,24 @@ static int attr_cb(const struct nlattr *a, void *data)
 	return MNL_CB_OK;
 }
 
-/* Does the nested CTA_TUPLE_ORIG have src as its source? */
-static bool tuple_src_is(const struct nlattr *orig, const struct addr *src)
+/* Does the nested CTA_TUPLE_ORIG have one of d's addresses as its source? */
+static bool tuple_src_is(const struct nlattr *orig, const struct dump *d)
 {
 	const struct nlattr *tt[CTA_MAX + 1] = { 0 }, *ip[CTA_MAX + 1] = { 0 };
 	const struct nlattr *a;
-	size_t alen = addr_size(src->family);
+	size_t alen = addr_size(d->family);
 
 	if (mnl_attr_parse_nested(orig, attr_cb, tt) < 0 || !tt[CTA_TUPLE_IP])
 		return false;
 	if (mnl_attr_parse_nested(tt[CTA_TUPLE_IP], attr_cb, ip) < 0)
 		return false;
-	a = ip[src->family == AF_INET ? CTA_IP_V4_SRC : CTA_IP_V6_SRC];
-	return a && mnl_attr_get_payload_len(a) == alen &&
-	       !memcmp(mnl_attr_get_payload(a), src->b, alen);
+	a = ip[d->family == AF_INET ? CTA_IP_V4_SRC : CTA_IP_V6_SRC];
+	if (!a || mnl_attr_get_payload_len(a) != alen)
+		return false;
+	for (size_t i = 0; i < d->nsrc; i++)
+		if (!memcmp(mnl_attr_get_payload(a), d->src[i].b, alen))
+			return true;
+	return false;
 }
 
 static int entry_cb(const struct nlmsghdr *nlh, void *data)
@@ -67,7 +73,7 @@ static int entry_cb(const struct nlmsghdr *nlh, void *data)
 
 	if (mnl_attr_parse(nlh, sizeof(struct nfgenmsg), attr_cb, tb) < 0 || !tb[CTA_TUPLE_ORIG])
 		return MNL_CB_OK;
-	if (!tuple_src_is(tb[CTA_TUPLE_ORIG], d->src))
+	if (!tuple_src_is(tb[CTA_TUPLE_ORIG], d))
 		return MNL_CB_OK;
 	if (!d->v) {
 		d->n++;
@@ -130,7 +136,7 @@ static int talk(struct mnl_socket *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *
 
 static int dump(struct mnl_socket *nl, struct dump *d, void *buf, uint32_t seq)
 {
-	struct nlmsghdr *nlh = msg_start(buf, IPCTNL_MSG_CT_GET, NLM_F_DUMP, d->src->family, seq);
+	struct nlmsghdr *nlh = msg_start(buf, IPCTNL_MSG_CT_GET, NLM_F_DUMP, d->family, seq);
 
 	d->n = 0;
 	d->more = false;
@@ -167,10 +173,10 @@ static struct mnl_socket *ct_open(int *err)
 
 /* One pass: dump (again if interrupted), delete what matched. Returns the
  * number deleted; *more if matches were left for another pass. */
-static int kill_pass(const struct addr *src, struct ct_entry *v, void *buf, uint32_t *seq,
-		     bool *more)
+static int kill_pass(const struct addr *src, size_t nsrc, struct ct_entry *v, void *buf,
+		     uint32_t *seq, bool *more)
 {
-	struct dump d = { .src = src, .v = v };
+	struct dump d = { .src = src, .nsrc = nsrc, .family = src->family, .v = v };
 	struct mnl_socket *nl = NULL;
 	int r = 0, deleted = 0;
 
@@ -190,7 +196,7 @@ static int kill_pass(const struct addr *src, struct ct_entry *v, void *buf, uint
 		return r;
 	}
 	for (size_t i = 0; i < d.n; i++) {
-		r = delete_one(nl, &v[i], src->family, buf, ++*seq);
+		r = delete_one(nl, &v[i], d.family, buf, ++*seq);
 		if (r < 0)
 			break;
 		deleted += r;
@@ -200,37 +206,61 @@ static int kill_pass(const struct addr *src, struct ct_entry *v, void *buf, uint
 	return r < 0 ? r : deleted;
 }
 
-int conntrack_kill_src(const struct addr *src)
+/* Every entry from any of src[0..n) (one family), in passes. */
+static int kill_family(const struct addr *src, size_t n, struct ct_entry *v, void *buf,
+		       uint32_t *seq)
 {
-	struct ct_entry *v;
-	void *buf;
-	uint32_t seq = (uint32_t)time(NULL);
 	int total = 0, r = 0;
 	bool more = true;
 
-	if (src->family != AF_INET && src->family != AF_INET6)
-		return -EAFNOSUPPORT;
-	v = calloc(CONNTRACK_BATCH, sizeof(*v));
-	buf = malloc(CT_BUF);
-	if (!v || !buf) {
-		free(v);
-		free(buf);
-		return -ENOMEM;
-	}
-	for (int pass = 0; more && pass < CONNTRACK_PASSES; pass++) {
-		r = kill_pass(src, v, buf, &seq, &more);
+	for (int pass = 0; n && more && pass < CONNTRACK_PASSES; pass++) {
+		r = kill_pass(src, n, v, buf, seq, &more);
 		if (r < 0)
-			break;
+			return r;
 		total += r;
 	}
+	return total;
+}
+
+int conntrack_kill_srcs(const struct addr *src, size_t n)
+{
+	struct addr *fam = calloc(n ? n : 1, sizeof(*fam));
+	struct ct_entry *v = calloc(CONNTRACK_BATCH, sizeof(*v));
+	void *buf = malloc(CT_BUF);
+	uint32_t seq = (uint32_t)time(NULL);
+	int total = 0, r = 0;
+
+	for (size_t i = 0; i < n && !r; i++)
+		if (src[i].family != AF_INET && src[i].family != AF_INET6)
+			r = -EAFNOSUPPORT;
+	if (!r && (!fam || !v || !buf))
+		r = -ENOMEM;
+	/* one dump per family, matched against all of that family's addresses */
+	for (int f = 0; f < 2 && !r; f++) {
+		int family = f ? AF_INET6 : AF_INET;
+		size_t k = 0;
+
+		for (size_t i = 0; i < n; i++)
+			if (src[i].family == family)
+				fam[k++] = src[i];
+		r = kill_family(fam, k, v, buf, &seq);
+		total += r > 0 ? r : 0;
+		r = r < 0 ? r : 0;
+	}
+	free(fam);
 	free(v);
 	free(buf);
 	return r < 0 ? r : total;
 }
 
+int conntrack_kill_src(const struct addr *src)
+{
+	return conntrack_kill_srcs(src, 1);
+}
+
 int conntrack_count_src(const struct addr *src)
 {
-	struct dump d = { .src = src };
+	struct dump d = { .src = src, .nsrc = 1, .family = src->family };
 	struct mnl_socket *nl;
 	void *buf;
 	int r = 0;

@@ -8,7 +8,8 @@
  * went away meanwhile is not an error). Matches are collected in passes of
  * at most CONNTRACK_BATCH entries; a dump the kernel marks interrupted is
  * run again. A dump reads the whole table of the family: fine for the rare
- * ban; CTA_FILTER (kernel >= 5.8) could move the match into the kernel. */
+ * ban (one dump per family for all of a node's addresses); CTA_FILTER
+ * (kernel >= 5.8) could move the match into the kernel. */
 #ifndef POLICYD_QUARANTINE_CONNTRACK_H
 #define POLICYD_QUARANTINE_CONNTRACK_H
 
@@ -20,6 +21,9 @@
 /* Number of entries deleted, or -errno (-EPERM without CAP_NET_ADMIN,
  * -EAFNOSUPPORT for a bad address, or what the kernel refused). */
 int conntrack_kill_src(const struct addr *src);
+/* The same for every address of src[0..n), with one dump per family (a
+ * node's addresses at once). Deleted in all, or the first -errno. */
+int conntrack_kill_srcs(const struct addr *src, size_t n);
 /* Number of entries whose original source is src, or -errno. */
 int conntrack_count_src(const struct addr *src);
 

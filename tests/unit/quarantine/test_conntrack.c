@@ -142,6 +142,27 @@ static void test_kill_v6(void **state)
 	assert_int_equal(conntrack_count_src(&peer4), 1);  /* the other family is untouched */
 }
 
+/* A node's addresses at once, both families, one dump each. */
+static void test_kill_node(void **state)
+{
+	struct addr node[3] = { A("127.0.0.7"), A("fd7a:115c:a1e0::7"), A("127.0.0.8") };
+	struct addr other = A("127.0.0.9"), other6 = A("fd7a:115c:a1e0::9");
+
+	(void)state;
+	udp_flow("127.0.0.7", "127.0.0.1", 6100);
+	udp_flow("127.0.0.8", "127.0.0.1", 6101);
+	udp_flow("fd7a:115c:a1e0::7", "::1", 6102);
+	udp_flow("fd7a:115c:a1e0::7", "::1", 6103);
+	udp_flow("127.0.0.9", "127.0.0.1", 6100);
+	udp_flow("fd7a:115c:a1e0::9", "::1", 6100);
+	assert_int_equal(conntrack_kill_srcs(node, 3), 4);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(conntrack_count_src(&node[i]), 0);
+	assert_int_equal(conntrack_count_src(&other), 1);
+	assert_int_equal(conntrack_count_src(&other6), 1);
+	assert_int_equal(conntrack_kill_srcs(node, 0), 0);
+}
+
 static void test_many(void **state)
 {
 	struct addr peer = A("127.0.0.4");
@@ -179,6 +200,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_kill_v4),
 		cmocka_unit_test(test_kill_v6),
+		cmocka_unit_test(test_kill_node),
 		cmocka_unit_test(test_many),
 		cmocka_unit_test(test_bad_family),
 	};
@@ -189,7 +211,9 @@ int main(void)
 		return 1;
 	}
 	if (sh("ip link set lo up && ip addr add fd7a:115c:a1e0::2/128 dev lo nodad && "
-	       "ip addr add fd7a:115c:a1e0::3/128 dev lo nodad", NULL) != 0 ||
+	       "ip addr add fd7a:115c:a1e0::3/128 dev lo nodad && "
+	       "ip addr add fd7a:115c:a1e0::7/128 dev lo nodad && "
+	       "ip addr add fd7a:115c:a1e0::9/128 dev lo nodad", NULL) != 0 ||
 	    sh("nft -f -", ruleset) != 0) {
 		printf("not ok - test_conntrack: could not set up lo and the tracking rules\n");
 		return 1;
