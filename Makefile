@@ -29,7 +29,7 @@ COMMON_SRC := policyd/log.c policyd/file.c policyd/control.c policyd/control_cli
               policyd/sign.c policyd/keyfile.c
 CTL_SRC   := policyd/policyctl.c
 AUDIT_SRC := $(sort $(wildcard policyd/audit/*.c))
-POLICYD_SRC := policyd/policyd.c policyd/reload.c policyd/confirm.c policyd/serve.c \
+POLICYD_SRC := policyd/policyd.c policyd/reload.c policyd/confirm.c policyd/serve.c policyd/ctlsock.c \
                policyd/breakglass.c policyd/guard.c
 DAEMON_SRC := policyd/link.c policyd/mesh.c policyd/importwg.c \
               $(sort $(wildcard policyd/quarantine/*.c))

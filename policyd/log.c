@@ -59,6 +59,14 @@ void log_phase(const char *name)
 	last = now;
 }
 
+uint64_t clock_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 void fatal(const char *fmt, ...)
 {
 	va_list ap;

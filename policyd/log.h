@@ -4,6 +4,7 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 enum log_level { LOG_LVL_ERROR, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
 
@@ -16,6 +17,8 @@ void log_callback(int level, const char *fmt, ...) __attribute__((format(printf,
 /* POLICYD_TIMING=1: print how long it was since the previous call (benchmarks);
  * name NULL only starts the clock. */
 void log_phase(const char *name);
+/* CLOCK_MONOTONIC in milliseconds: for deadlines a clock step cannot move. */
+uint64_t clock_ms(void);
 _Noreturn void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #define log_error(...) log_msg(LOG_LVL_ERROR, __VA_ARGS__)

@@ -1,16 +1,11 @@
-/* serve.c — the control socket: one request per connection, answered on
- * the daemon's main thread (control.h has the protocol). Only root or the
- * daemon's own uid may ask anything. */
+/* serve.c — the control socket's verbs: one request, its whole reply,
+ * computed on the daemon's main thread (control.h has the syntax;
+ * ctlsock.c the connections and who may connect). */
 #include <errno.h>
-#include <libgen.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
-#include <unistd.h>
 
 #include "control.h"
 #include "daemon.h"
@@ -58,9 +53,12 @@ static void status(struct daemon *d, FILE *f)
 		fprintf(f, "last reload: FAILED, previous policy in force: %s\n", d->last_error);
 	else
 		fprintf(f, "last reload: ok (%u reloads, %u refused)\n", d->reloads, d->failures);
-	if (d->rollback)
-		fprintf(f, "pending: %s, rolled back in %llds unless confirmed\n", d->pending_from,
-			(long long)(d->confirm_by - c.now));
+	if (d->rollback) {
+		uint64_t now = clock_ms(), left = d->confirm_by_ms > now ? d->confirm_by_ms - now : 0;
+
+		fprintf(f, "pending: %s, rolled back in %llus unless confirmed\n", d->pending_from,
+			(unsigned long long)((left + 999) / 1000));
+	}
 	if (d->last_rollback[0])
 		fprintf(f, "last rollback: %s\n", d->last_rollback);
 	fprintf(f, "peers:\n");
@@ -71,28 +69,19 @@ static void status(struct daemon *d, FILE *f)
 		guard_status(d->guard, f);
 }
 
-/* One request on a connected client. Only root or our own uid may ask. */
-void daemon_serve(struct daemon *d, int fd)
+/* One request from a client ctlsock.c let in: the whole reply. `apply`
+ * makes the daemon read a file by its path with its own rights, so it is
+ * for root (and the daemon's uid) only, never for the control group. */
+char *daemon_answer(void *ctx, bool admin, const char *in, size_t got, size_t *outlen)
 {
-	struct ucred cred;
-	socklen_t clen = sizeof(cred);
+	struct daemon *d = ctx;
 	struct ctl_request req;
-	char in[CTL_MAX_REQUEST], *reply = NULL;
+	char *reply = NULL;
 	const char *why;
-	size_t rlen = 0, got = 0;
-	FILE *f = open_memstream(&reply, &rlen);
-	ssize_t n;
+	FILE *f = open_memstream(&reply, outlen);
 
 	if (!f)
-		return;
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) < 0 ||
-	    (cred.uid != 0 && cred.uid != geteuid())) {
-		fprintf(f, "error: permission denied\n");
-		goto out;
-	}
-	while (got < sizeof(in) && !memchr(in, '\n', got) &&
-	       (n = read(fd, in + got, sizeof(in) - got)) > 0)
-		got += (size_t)n;
+		return NULL;
 	if (ctl_request_parse(in, got, &req, &why) < 0) {
 		fprintf(f, "error: %s\n", why);
 	} else if (!strcmp(req.verb, "status") && req.nargs == 0) {
@@ -100,6 +89,8 @@ void daemon_serve(struct daemon *d, int fd)
 	} else if (!strcmp(req.verb, "reload") && req.nargs == 0 && d->rollback) {
 		fprintf(f, "error: an apply from %s awaits confirm; confirm it or let it roll back\n",
 			d->pending_from);
+	} else if (!strcmp(req.verb, "apply") && req.nargs == 2 && !admin) {
+		fprintf(f, "error: apply is for root: the daemon reads FILE with its own rights\n");
 	} else if (!strcmp(req.verb, "apply") && req.nargs == 2) {
 		char err[1024];
 
@@ -144,34 +135,9 @@ void daemon_serve(struct daemon *d, int fd)
 		fprintf(f, "error: unknown request \"%.40s\" with %d argument(s) (status, reload, apply FILE TIMEOUT, confirm, breakglass open CIDR TTL|-, breakglass close CIDR, flag NODE REASON..., reauth NODE)\n",
 			req.verb, req.nargs);
 	}
-out:
-	fclose(f);
-	if (reply && write(fd, reply, rlen) < 0)
-		log_debug("control: reply not sent: %s", strerror(errno));
-	free(reply);
-}
-
-int daemon_ctl_listen(const char *path)
-{
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	char dir[sizeof(sun.sun_path)];
-	int fd;
-
-	if (strlen(path) >= sizeof(sun.sun_path))
-		return -ENAMETOOLONG;
-	memcpy(sun.sun_path, path, strlen(path) + 1);
-	memcpy(dir, path, strlen(path) + 1);
-	if (mkdir(dirname(dir), 0755) < 0 && errno != EEXIST)
-		return -errno;
-	(void)unlink(path);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
-		return -errno;
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 || chmod(path, 0600) < 0 ||
-	    listen(fd, 8) < 0) {
-		int r = -errno;
-
-		close(fd);
-		return r;
+	if (fclose(f) != 0) {
+		free(reply);
+		return NULL;
 	}
-	return fd;
+	return reply;
 }
