@@ -22,8 +22,7 @@ int daemon_apply_confirm(struct daemon *d, const char *file, const char *secs, c
 {
 	uint32_t timeout;
 	struct policy *p, *old = NULL;
-	char *text = NULL;
-	size_t len;
+	struct policy_bytes bytes;
 	long self;
 
 	if (file[0] != '/' || duration_parse(secs, &timeout) < 0 || timeout == 0 ||
@@ -35,18 +34,17 @@ int daemon_apply_confirm(struct daemon *d, const char *file, const char *secs, c
 		snprintf(err, errlen, "an apply from %s awaits confirm", d->pending_from);
 		return -EBUSY;
 	}
-	if (!(p = daemon_policy_read(d, file, &self, err, errlen, &text, &len)))
+	if (!(p = daemon_policy_read(d, file, &self, err, errlen, &bytes)))
 		return -EINVAL;
 	if (daemon_policy_switch(d, p, (size_t)self, err, errlen, &old) < 0) {
 		policy_free(p);
-		free(text);
+		policy_bytes_free(&bytes);
 		return -EINVAL;
 	}
 	d->rollback = old;
 	d->rollback_self = (size_t)mesh_node_by_key(old, d->pub); /* it was in force: found */
-	d->pending_text = text;
-	d->pending_len = len;
-	d->confirm_by = time(NULL) + timeout;
+	d->pending = bytes;
+	d->confirm_by_ms = clock_ms() + (uint64_t)timeout * 1000;
 	snprintf(d->pending_from, sizeof(d->pending_from), "%s", file);
 	log_info("applied %s; it is rolled back in %u s unless confirmed", file, timeout);
 	return 0;
@@ -54,42 +52,38 @@ int daemon_apply_confirm(struct daemon *d, const char *file, const char *secs, c
 
 static void pending_clear(struct daemon *d)
 {
-	free(d->pending_text);
-	d->pending_text = NULL;
+	policy_bytes_free(&d->pending);
 	d->rollback = NULL;
-	d->confirm_by = 0;
+	d->confirm_by_ms = 0;
 }
 
-/* confirm: the applied policy becomes the daemon's policy file. */
+/* confirm: the applied policy becomes the daemon's policy file, with the
+ * very signature verified at apply (a .sig changed since is not taken). The
+ * policy is written first: between the two renames a reload would refuse
+ * the pair and keep this same policy in force. */
 int daemon_confirm(struct daemon *d, char *err, size_t errlen)
 {
-	char sigsrc[300], sigdst[4200], *sig = NULL;
-	size_t slen;
+	char sigdst[4200];
 	int r;
 
 	if (!d->rollback) {
 		snprintf(err, errlen, "nothing awaits confirmation");
 		return -ENOENT;
 	}
-	if (d->trust_path) { /* the signature travels with the policy */
-		snprintf(sigsrc, sizeof(sigsrc), "%s.sig", d->pending_from);
-		snprintf(sigdst, sizeof(sigdst), "%s.sig", d->policy_path);
-		if ((r = file_read(sigsrc, &sig, &slen)) == 0)
-			r = file_write_atomic(sigdst, sig, slen);
-		free(sig);
-		if (r < 0) {
-			snprintf(err, errlen, "%.200s: %s", sigdst, strerror(-r));
-			return r;
-		}
-	}
-	if ((r = file_write_atomic(d->policy_path, d->pending_text, d->pending_len)) < 0) {
+	if ((r = file_write_atomic(d->policy_path, d->pending.text, d->pending.len)) < 0) {
 		snprintf(err, errlen, "%s: %s", d->policy_path, strerror(-r));
 		return r;
+	}
+	snprintf(sigdst, sizeof(sigdst), "%s.sig", d->policy_path);
+	if (d->pending.sig && (r = file_write_atomic(sigdst, d->pending.sig, d->pending.siglen)) < 0) {
+		snprintf(err, errlen, "%.200s: %s; the policy in force is confirmed, but its file "
+			 "and signature no longer match: sign it again", sigdst, strerror(-r));
+		log_error("confirm: %s", err);
 	}
 	policy_free(d->rollback);
 	pending_clear(d);
 	log_info("confirmed: %s is the policy now", d->policy_path);
-	return 0;
+	return r;
 }
 
 void daemon_rollback_if_due(struct daemon *d)
@@ -97,7 +91,7 @@ void daemon_rollback_if_due(struct daemon *d)
 	char err[512];
 	struct policy *p = d->rollback;
 
-	if (!p || time(NULL) < d->confirm_by)
+	if (!p || clock_ms() < d->confirm_by_ms)
 		return;
 	d->rollback = NULL; /* policy_switch takes it */
 	if (daemon_policy_switch(d, p, d->rollback_self, err, sizeof(err), NULL) < 0) {

@@ -3,7 +3,8 @@
  *   policyd.c     start, the event loop, privileges, systemd
  *   reload.c      reading, checking and switching policies
  *   confirm.c     commit-confirmed applies and their rollback
- *   serve.c       the control socket: status and the verbs of policyctl
+ *   serve.c       the control socket's verbs: status, reload, apply, ...
+ *   ctlsock.c     the control socket's connections, never blocking the loop
  *   breakglass.c  public openings for a locked-out admin
  *   guard.c       quarantine: denied packets and events in, bans out
  *
@@ -14,15 +15,24 @@
 
 #include <net/if.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include "policy.h"
 
 #define VPN_MTU 1420
 #define STATE_DEFAULT_PATH "/var/lib/policyd/bans.json"
+
+/* A policy file's bytes and, with --trust, the signature that was verified
+ * against them (reload.c). */
+struct policy_bytes {
+	char *text, *sig;
+	size_t len, siglen;
+};
 
 struct device;
 struct guard;
@@ -43,25 +53,29 @@ struct daemon {
 	 * in force at confirm_by unless `confirm` comes first */
 	struct policy *rollback;
 	size_t rollback_self;
-	time_t confirm_by;
-	char *pending_text;            /* the new policy's bytes, written on confirm */
-	size_t pending_len;
+	uint64_t confirm_by_ms;        /* CLOCK_MONOTONIC */
+	bool reload_deferred;          /* asked for while an apply awaited confirm */
+	struct policy_bytes pending;   /* the new policy's bytes and signature, for confirm */
 	char pending_from[256];
 	char last_rollback[512];
 	struct device *dev;
 	pthread_t dev_thread;
-	int uapi_fd, ctl_fd, sig_fd, ino_fd, ino_wd;
+	int uapi_fd, sig_fd, ino_fd, ino_wd;
+	struct ctlsock *ctl;           /* the control socket (ctlsock.c) */
+	gid_t ctl_group;               /* --control-group, or CTLSOCK_NO_GROUP */
 	char uapi_path[128];
 	struct rules_nl *nl;
 	const char *state_path;        /* quarantine bans, kept across restarts */
 	struct guard *guard;           /* quarantine (guard.c) */
 };
 
-/* reload.c. Parse, validate, test and verify a policy file (text kept in
- * *text_out if not NULL) and find this host's node in it. NULL with the
- * reason in err (also logged). */
+/* reload.c */
+void policy_bytes_free(struct policy_bytes *b);
+/* Parse, validate, test and verify a policy file (its bytes kept in *keep
+ * if not NULL) and find this host's node in it. NULL with the reason in err;
+ * the policy's own diagnostics are logged here, err is for the caller. */
 struct policy *daemon_policy_read(struct daemon *d, const char *path, long *self, char *err,
-				  size_t errlen, char **text_out, size_t *len_out);
+				  size_t errlen, struct policy_bytes *keep);
 /* Make p the policy in force: rules first (the kernel may still refuse),
  * then peers and addresses. On failure the old policy stays. The old one is
  * freed, or handed to *old if old is not NULL. */
@@ -86,9 +100,7 @@ void daemon_glass_status(struct daemon *d, FILE *f);
 /* After a policy switch: openings cut to the new breakglass ports and ttl. */
 void daemon_glass_policy(struct daemon *d);
 
-/* serve.c */
-int daemon_ctl_listen(const char *path);
-/* Answer one request on a connected client. */
-void daemon_serve(struct daemon *d, int fd);
+/* serve.c: one request's whole reply (ctlsock_answer_fn; ctx: the daemon). */
+char *daemon_answer(void *ctx, bool admin, const char *in, size_t len, size_t *outlen);
 
 #endif

@@ -1,7 +1,7 @@
 /* policyd.c — one policy, this host configured: the daemon.
  *
  *   policyd --policy FILE --key FILE [--interface NAME] [--control PATH]
- *           [--trust ADMIN-KEYS]
+ *           [--control-group GROUP] [--trust ADMIN-KEYS] [--state FILE]
  *
  * Finds its own node by the public key of its private key, brings up the
  * VPN interface (the policy's name unless --interface; MTU 1420, the node's
@@ -40,6 +40,7 @@
 
 #include "apply.h"
 #include "control.h"
+#include "ctlsock.h"
 #include "daemon.h"
 #include "device.h"
 #include "file.h"
@@ -134,8 +135,10 @@ static int start(struct daemon *d)
 	int r;
 
 	log_phase(NULL);
-	if (key_load(d) < 0 || !(p = daemon_policy_read(d, d->policy_path, &self, err, sizeof(err), NULL, NULL)))
+	if (key_load(d) < 0)
 		return -1;
+	if (!(p = daemon_policy_read(d, d->policy_path, &self, err, sizeof(err), NULL)))
+		return log_error("%s", err), -1;
 	log_phase("load");
 	snprintf(d->ifname, sizeof(d->ifname), "%s", d->ifname_opt ? d->ifname_opt
 								     : p->net.interface);
@@ -162,8 +165,6 @@ static int start(struct daemon *d)
 		return log_error("quarantine cannot start"), -1;
 	if ((r = device_start(d->dev)) < 0 || pthread_create(&d->dev_thread, NULL, device_thread, d))
 		return log_error("cannot start the datapath"), -1;
-	if ((d->ctl_fd = daemon_ctl_listen(d->ctl_path)) < 0)
-		return log_error("%s: %s", d->ctl_path, strerror(-d->ctl_fd)), -1;
 	return 0;
 }
 
@@ -181,7 +182,8 @@ static int watch_policy(struct daemon *d)
 
 static bool policy_changed(struct daemon *d)
 {
-	char buf[4096], base[4096], sig[4100];
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	char base[4096], sig[4100];
 	const char *name;
 	bool hit = false;
 	ssize_t n;
@@ -201,49 +203,62 @@ static bool policy_changed(struct daemon *d)
 	return hit;
 }
 
+/* A reload asked for while an apply awaits confirm would decide its fate
+ * behind the admin's back: it waits until confirm or rollback. */
+static void reload_or_defer(struct daemon *d, const char *why)
+{
+	if (d->rollback) {
+		if (!d->reload_deferred)
+			log_info("%s: reload deferred until the apply from %s is confirmed or "
+				 "rolled back", why, d->pending_from);
+		d->reload_deferred = true;
+		return;
+	}
+	daemon_reload(d, why);
+}
+
+enum { PFD_SIG, PFD_INO, PFD_NFLOG, PFD_EVENTS, PFD_CTL, PFD_N = PFD_CTL + CTLSOCK_POLLFDS };
+
 static void run(struct daemon *d)
 {
 	for (;;) {
-		struct pollfd pfd[5] = { { d->sig_fd, POLLIN, 0 }, { d->ctl_fd, POLLIN, 0 },
-					 { d->ino_fd, POLLIN, 0 } };
+		struct pollfd pfd[PFD_N] = { [PFD_SIG] = { d->sig_fd, POLLIN, 0 },
+					     [PFD_INO] = { d->ino_fd, POLLIN, 0 } };
 		struct signalfd_siginfo si;
 		int timeout = guard_tick(d->guard);
 
 		if (d->rollback && (timeout < 0 || timeout > 200))
 			timeout = 200;
-		guard_fds(d->guard, pfd + 3);
-		if (poll(pfd, 5, timeout) < 0)
+		timeout = ctlsock_timeout(d->ctl, timeout);
+		guard_fds(d->guard, pfd + PFD_NFLOG);
+		ctlsock_pollfds(d->ctl, pfd + PFD_CTL);
+		if (poll(pfd, PFD_N, timeout) < 0)
 			continue;
-		if (pfd[3].revents)
+		if (pfd[PFD_NFLOG].revents)
 			guard_on_nflog(d->guard);
-		if (pfd[4].revents)
+		if (pfd[PFD_EVENTS].revents)
 			guard_on_events(d->guard);
 		daemon_rollback_if_due(d);
-		if (pfd[0].revents && read(d->sig_fd, &si, sizeof(si)) == sizeof(si)) {
+		if (pfd[PFD_SIG].revents && read(d->sig_fd, &si, sizeof(si)) == sizeof(si)) {
 			if (si.ssi_signo == SIGHUP)
-				daemon_reload(d, "SIGHUP");
+				reload_or_defer(d, "SIGHUP");
 			else
 				return;
 		}
-		if (pfd[1].revents) {
-			int fd = accept4(d->ctl_fd, NULL, NULL, SOCK_CLOEXEC);
-
-			if (fd >= 0) {
-				struct timeval tv = { 5, 0 };
-
-				(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-				daemon_serve(d, fd);
-				close(fd);
-			}
+		ctlsock_process(d->ctl, pfd + PFD_CTL, daemon_answer, d);
+		if (pfd[PFD_INO].revents && policy_changed(d))
+			reload_or_defer(d, "policy file changed");
+		if (d->reload_deferred && !d->rollback) {
+			d->reload_deferred = false;
+			daemon_reload(d, "deferred while an apply awaited confirm");
 		}
-		if (pfd[2].revents && policy_changed(d) && !d->rollback)
-			daemon_reload(d, "policy file changed");
 	}
 }
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: policyd --policy FILE --key FILE [--interface NAME] [--control PATH]\n"
+		   "               [--control-group GROUP] (its members may use the control socket)\n"
 		   "               [--trust ADMIN-KEYS]   (then only policies signed by one of them)\n"
 		   "               [--state FILE]         quarantine bans (default " STATE_DEFAULT_PATH ")\n");
 }
@@ -255,14 +270,16 @@ int main(int argc, char **argv)
 		{ "interface", required_argument, NULL, 'i' },
 		{ "control", required_argument, NULL, 'c' }, { "trust", required_argument, NULL, 't' },
 		{ "state", required_argument, NULL, 's' },
+		{ "control-group", required_argument, NULL, 'g' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 } };
-	struct daemon d = { .ctl_path = CTL_DEFAULT_PATH, .state_path = STATE_DEFAULT_PATH, .uapi_fd = -1, .ctl_fd = -1,
-			    .sig_fd = -1, .ino_fd = -1 };
+	struct daemon d = { .ctl_path = CTL_DEFAULT_PATH, .state_path = STATE_DEFAULT_PATH,
+			    .ctl_group = CTLSOCK_NO_GROUP, .uapi_fd = -1, .sig_fd = -1, .ino_fd = -1 };
+	const char *group = NULL;
 	sigset_t mask;
 	int o, rc = 1;
 
-	while ((o = getopt_long(argc, argv, "p:k:i:c:t:s:h", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "p:k:i:c:t:s:g:h", opts, NULL)) != -1) {
 		switch (o) {
 		case 'p': d.policy_path = optarg; break;
 		case 'k': d.key_path = optarg; break;
@@ -270,12 +287,22 @@ int main(int argc, char **argv)
 		case 'c': d.ctl_path = optarg; break;
 		case 't': d.trust_path = optarg; break;
 		case 's': d.state_path = optarg; break;
+		case 'g': group = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
 	}
 	if (!d.policy_path || !d.key_path || optind != argc) {
 		usage(stderr);
+		return 2;
+	}
+	if (d.ifname_opt && (!d.ifname_opt[0] || strlen(d.ifname_opt) >= IFNAMSIZ)) {
+		fprintf(stderr, "policyd: --interface \"%s\": 1 to %d characters\n", d.ifname_opt,
+			IFNAMSIZ - 1);
+		return 2;
+	}
+	if (group && ctlsock_group_parse(group, &d.ctl_group) < 0) {
+		fprintf(stderr, "policyd: --control-group \"%s\": no such group\n", group);
 		return 2;
 	}
 	log_init("policyd", getenv("POLICYD_DEBUG") ? LOG_LVL_DEBUG : LOG_LVL_INFO);
@@ -290,6 +317,11 @@ int main(int argc, char **argv)
 	sigaddset(&mask, SIGINT);
 	/* blocked before any thread starts, so only the signalfd sees them */
 	pthread_sigmask(SIG_BLOCK, &mask, NULL);
+	/* while we may still chown it to the control group */
+	if ((o = ctlsock_open(d.ctl_path, d.ctl_group, &d.ctl)) < 0) {
+		log_error("control socket %s: %s", d.ctl_path, strerror(-o));
+		goto out;
+	}
 	/* before any thread exists: capabilities are per thread */
 	if ((o = drop_privileges()) < 0) {
 		log_error("cannot drop privileges (run as root): %s", strerror(-o));
@@ -316,10 +348,7 @@ out:
 		close(d.uapi_fd);
 		unlink(d.uapi_path);
 	}
-	if (d.ctl_fd >= 0) {
-		close(d.ctl_fd);
-		unlink(d.ctl_path);
-	}
+	ctlsock_free(d.ctl);
 	rules_nl_close(d.nl);
 	daemon_pending_free(&d);
 	policy_free(d.p);
