@@ -1,4 +1,4 @@
-/* link.c — RTM_NEWLINK / RTM_NEWADDR requests, each acknowledged. */
+/* link.c — RTM_NEWLINK / RTM_NEWADDR / RTM_DELADDR requests, each acknowledged. */
 #include <errno.h>
 #include <libmnl/libmnl.h>
 #include <linux/if_addr.h>
@@ -61,19 +61,19 @@ int link_up(const char *ifname, unsigned mtu)
 	return rtnl_talk(nlh);
 }
 
-int link_addr_add(const char *ifname, const struct addr *a, unsigned prefixlen)
+static int addr_msg(const char *ifname, uint16_t type, uint16_t flags, const struct addr *a,
+		    unsigned prefixlen)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct ifaddrmsg *ifa;
 	unsigned idx = if_nametoindex(ifname);
 	size_t alen = a->family == AF_INET ? 4 : 16;
-	int r;
 
 	if (!idx)
 		return -ENODEV;
-	nlh->nlmsg_type = RTM_NEWADDR;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_REPLACE;
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
 	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
 	ifa->ifa_family = a->family;
 	ifa->ifa_prefixlen = (unsigned char)prefixlen;
@@ -84,6 +84,19 @@ int link_addr_add(const char *ifname, const struct addr *a, unsigned prefixlen)
 		ifa->ifa_flags = IFA_F_NODAD;
 	mnl_attr_put(nlh, IFA_LOCAL, alen, a->b);
 	mnl_attr_put(nlh, IFA_ADDRESS, alen, a->b);
-	r = rtnl_talk(nlh);
+	return rtnl_talk(nlh);
+}
+
+int link_addr_add(const char *ifname, const struct addr *a, unsigned prefixlen)
+{
+	int r = addr_msg(ifname, RTM_NEWADDR, NLM_F_CREATE | NLM_F_REPLACE, a, prefixlen);
+
 	return r == -EEXIST ? 0 : r;
+}
+
+int link_addr_del(const char *ifname, const struct addr *a, unsigned prefixlen)
+{
+	int r = addr_msg(ifname, RTM_DELADDR, 0, a, prefixlen);
+
+	return r == -EADDRNOTAVAIL ? 0 : r;
 }

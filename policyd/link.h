@@ -7,4 +7,6 @@
 int link_up(const char *ifname, unsigned mtu);
 /* Add addr/prefixlen to the interface (an address already there is fine). */
 int link_addr_add(const char *ifname, const struct addr *a, unsigned prefixlen);
+/* Remove addr/prefixlen from the interface (one not there is fine). */
+int link_addr_del(const char *ifname, const struct addr *a, unsigned prefixlen);
 #endif

@@ -23,9 +23,10 @@
 #include "sign.h"
 #include "uapi.h"
 
-/* With --trust: POLICY.sig must be an admin's signature of these bytes. */
+/* With --trust: POLICY.sig must be an admin's signature of these bytes.
+ * The signature read is kept in *sig (the one verified, not a later file). */
 static int verify_signature(struct daemon *d, const char *file, const char *text, size_t len,
-			    char *err, size_t errlen)
+			    struct policy_bytes *keep, char *err, size_t errlen)
 {
 	char path[4096], why[384], *sig = NULL;
 	size_t slen;
@@ -38,30 +39,56 @@ static int verify_signature(struct daemon *d, const char *file, const char *text
 		return -1;
 	}
 	r = sign_verify(d->trust_path, text, len, sig, slen, why, sizeof(why));
-	free(sig);
 	if (r < 0)
 		snprintf(err, errlen, "%s: signature refused: %s", file, why);
+	if (r == 0 && keep) {
+		keep->sig = sig;
+		keep->siglen = slen;
+	} else {
+		free(sig);
+	}
 	return r;
 }
 
-/* Parse, validate, test; find ourselves. Errors go to err (and the log). */
+void policy_bytes_free(struct policy_bytes *b)
+{
+	free(b->text);
+	free(b->sig);
+	memset(b, 0, sizeof(*b));
+}
+
+static void report(const struct diags *dg, const char *path, char *err, size_t errlen)
+{
+	char line[512];
+
+	for (size_t i = 0; i < dg->n; i++) {
+		diag_format(&dg->v[i], path, line, sizeof(line));
+		log_msg(dg->v[i].sev == DIAG_ERROR ? LOG_LVL_ERROR : LOG_LVL_WARN, "%s", line);
+		if (!err[0] && dg->v[i].sev == DIAG_ERROR)
+			snprintf(err, errlen, "%s", line);
+	}
+}
+
+/* Parse, validate, test; find ourselves. Errors go to err; every diagnostic
+ * is logged here, once. */
 struct policy *daemon_policy_read(struct daemon *d, const char *path, long *self, char *err,
-				  size_t errlen, char **text_out, size_t *len_out)
+				  size_t errlen, struct policy_bytes *keep)
 {
 	struct diags dg;
 	struct policy *p = NULL;
-	char *text = NULL, line[512], pubtxt[64];
+	char *text = NULL, pubtxt[64];
 	size_t len, checked;
 	int r = file_read(path, &text, &len);
 
 	err[0] = '\0';
+	if (keep)
+		memset(keep, 0, sizeof(*keep));
 	if (r < 0) {
 		snprintf(err, errlen, "%s: %s", path, strerror(-r));
 		return NULL;
 	}
-	if (d->trust_path && verify_signature(d, path, text, len, err, errlen) < 0) {
+	if (d->trust_path && verify_signature(d, path, text, len, keep, err, errlen) < 0) {
 		free(text);
-		log_error("%s", err);
 		return NULL;
 	}
 	diags_init(&dg);
@@ -71,33 +98,24 @@ struct policy *daemon_policy_read(struct daemon *d, const char *path, long *self
 		policy_free(p);
 		p = NULL;
 	}
-	for (size_t i = 0; i < dg.n; i++) {
-		diag_format(&dg.v[i], path, line, sizeof(line));
-		log_msg(dg.v[i].sev == DIAG_ERROR ? LOG_LVL_ERROR : LOG_LVL_WARN, "%s", line);
-		if (!err[0] && dg.v[i].sev == DIAG_ERROR)
-			snprintf(err, errlen, "%s", line);
-	}
+	report(&dg, path, err, errlen);
 	if (!p && !err[0])
 		snprintf(err, errlen, "%s: invalid policy", path);
 	diags_free(&dg);
-	if (p && text_out) {
-		*text_out = text;
-		*len_out = len;
-	} else {
-		free(text);
-	}
 	if (p && (*self = mesh_node_by_key(p, d->pub)) < 0) {
 		sodium_bin2base64(pubtxt, sizeof(pubtxt), d->pub, 32, sodium_base64_VARIANT_ORIGINAL);
 		snprintf(err, errlen, "%s: no node has this host's public key %s", path, pubtxt);
-		if (text_out) {
-			free(*text_out);
-			*text_out = NULL;
-		}
 		policy_free(p);
 		p = NULL;
 	}
-	if (err[0])
-		log_error("%s", err);
+	if (p && keep) {
+		keep->text = text;
+		keep->len = len;
+	} else {
+		free(text);
+		if (keep)
+			policy_bytes_free(keep);
+	}
 	return p;
 }
 
@@ -134,22 +152,59 @@ static int apply_device(struct daemon *d, const struct policy *p, size_t self,
 	return r;
 }
 
-/* Our own VPN addresses, with the mesh's prefix length where they are in it. */
-static int apply_addresses(struct daemon *d, const struct policy *p, size_t self)
+/* Our own VPN address with the prefix length it gets on the interface: the
+ * mesh's where the address is inside the mesh, else its own. */
+static unsigned addr_len(const struct policy *p, const struct prefix *ip)
+{
+	bool v4 = ip->a.family == AF_INET;
+	const struct prefix *net = v4 ? &p->net.v4 : &p->net.v6;
+
+	return (v4 ? p->net.has_v4 : p->net.has_v6) && prefix_contains(net, &ip->a) ? net->len
+										  : ip->len;
+}
+
+static bool has_addr(const struct policy *p, size_t self, const struct prefix *ip, unsigned len)
 {
 	const struct node *n = &p->nodes[self];
+
+	for (size_t i = 0; i < n->nips; i++)
+		if (!addr_cmp(&n->ips[i].a, &ip->a) && addr_len(p, &n->ips[i]) == len)
+			return true;
+	return false;
+}
+
+/* The interface gets p's addresses for our node; those old gave it and p
+ * no longer does (or with another prefix length) go. */
+static int apply_addresses(struct daemon *d, const struct policy *p, size_t self,
+			   const struct policy *old, size_t oldself)
+{
+	const struct node *n = &p->nodes[self], *was = old ? &old->nodes[oldself] : NULL;
 	int r = 0;
 
-	for (size_t i = 0; i < n->nips && !r; i++) {
-		const struct prefix *net = n->ips[i].a.family == AF_INET ? &p->net.v4 : &p->net.v6;
-		bool inside = (n->ips[i].a.family == AF_INET ? p->net.has_v4 : p->net.has_v6) &&
-			      prefix_contains(net, &n->ips[i].a);
+	for (size_t i = 0; was && i < was->nips && !r; i++) {
+		unsigned len = addr_len(old, &was->ips[i]);
 
-		r = link_addr_add(d->ifname, &n->ips[i].a, inside ? net->len : n->ips[i].len);
+		if (!has_addr(p, self, &was->ips[i], len))
+			r = link_addr_del(d->ifname, &was->ips[i].a, len);
 	}
+	for (size_t i = 0; i < n->nips && !r; i++)
+		r = link_addr_add(d->ifname, &n->ips[i].a, addr_len(p, &n->ips[i]));
 	if (r == 0)
 		r = link_up(d->ifname, VPN_MTU);
 	return r;
+}
+
+/* The new table is in, the peers failed: the old table and peers go back,
+ * so what is in force matches d->p again. */
+static void switch_undo(struct daemon *d, const struct policy *p)
+{
+	char err[512];
+
+	if (!d->p) /* at start: nothing to go back to; the daemon will not run */
+		return;
+	if (apply_rules(d, d->p, d->self, err, sizeof(err)) < 0 ||
+	    apply_device(d, d->p, d->self, p, err, sizeof(err)) < 0)
+		log_error("the previous policy could not be put back whole: %s", err);
 }
 
 int daemon_policy_switch(struct daemon *d, struct policy *p, size_t self, char *err,
@@ -161,10 +216,12 @@ int daemon_policy_switch(struct daemon *d, struct policy *p, size_t self, char *
 	if ((r = apply_rules(d, p, self, err, errlen)) < 0)
 		return r;
 	log_phase("rules");
-	if ((r = apply_device(d, p, self, d->p, err, errlen)) < 0)
+	if ((r = apply_device(d, p, self, d->p, err, errlen)) < 0) {
+		switch_undo(d, p);
 		return r;
+	}
 	log_phase("peers");
-	if ((r = apply_addresses(d, p, self)) < 0) /* not fatal: the tunnel may still carry */
+	if ((r = apply_addresses(d, p, self, d->p, d->self)) < 0) /* the tunnel may still carry */
 		log_warn("%s: addresses: %s", d->ifname, strerror(-r));
 	if (old)
 		*old = d->p;
@@ -187,7 +244,7 @@ int daemon_reload(struct daemon *d, const char *why)
 	int r;
 
 	d->reloads++;
-	if (!(p = daemon_policy_read(d, d->policy_path, &self, err, sizeof(err), NULL, NULL))) {
+	if (!(p = daemon_policy_read(d, d->policy_path, &self, err, sizeof(err), NULL))) {
 		r = -EINVAL;
 	} else if ((r = daemon_policy_switch(d, p, (size_t)self, err, sizeof(err), NULL)) < 0) {
 		policy_free(p);
