@@ -125,6 +125,26 @@ check "status shows alice with a handshake" grep -Eq '^  alice .*handshake [0-9]
 check "wg show reads the daemon's device" \
 	bash -c "ip netns exec '${NS[web1]}' wg show '${IF[web1]}' peers | grep -qF -- '${PUB[alice]}'"
 
+# ---- the control socket never waits for a client ------------------------------------
+# two clients that connect and stall: one sends half a request, one nothing
+netns_bg "${NS[web1]}" "$PDT_PY" -c '
+import socket, sys, time
+a = socket.socket(socket.AF_UNIX); a.connect(sys.argv[1]); a.send(b"sta")
+b = socket.socket(socket.AF_UNIX); b.connect(sys.argv[1])
+open(sys.argv[2], "w").close()
+time.sleep(8)' "$T/web1.ctl" "$T/stalled"
+STALL=$PDT_LAST_PID
+wait_until 5 test -e "$T/stalled" || true
+t0=$(date +%s%N)
+if ctl web1 status >/dev/null; then
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	if [ "$ms" -lt 1000 ]; then ok "status answers in $ms ms while two clients stall"
+	else not_ok "status answers within 1 s while two clients stall (took $ms ms)"; fi
+else
+	not_ok "status answers while two clients stall"
+fi
+pdt_stop "$STALL"
+
 # ---- a broken policy is refused, the old one stays ------------------------------
 cp "$T/web1/policy.json" "$T/good.json"
 printf '{ "version": 1, "nodes": { "web1": { "key": 12 } } }\n' >"$T/web1/policy.json.tmp"
@@ -154,9 +174,9 @@ rm -f "$T/web1/policy.json.sig"
 if out=$(ctl web1 reload 2>&1); then not_ok "an unsigned policy is refused"
 else check "an unsigned policy is refused" grep -q "unsigned policy refused" <<<"$out"; fi
 "$POLICYCTL" sign --key "$ADMIN" "$T/web1/policy.json" >/dev/null
-if ctl web1 reload >/dev/null; then ok "policyctl reload applies the admin-signed policy"
-else not_ok "policyctl reload applies the admin-signed policy"; fi
-check "bob now reaches web1:22" wait_until 5 tcp_ok "${NS[bob]}" "${VPN[web1]}" 22
+# no `policyctl reload` here: the daemon watches the file and its signature
+check "the file watch alone applies the admin-signed policy: bob now reaches web1:22" \
+	wait_until 5 tcp_ok "${NS[bob]}" "${VPN[web1]}" 22
 check "alice still reaches web1:22" tcp_ok "${NS[alice]}" "${VPN[web1]}" 22
 touch "$T/sess/go"
 if wait "$SESS" && [ -e "$T/sess/phase2" ]; then
@@ -174,11 +194,22 @@ else
 	not_ok "apply --confirm 6s: applied"
 fi
 check "status shows the pending apply" bash -c "'$POLICYCTL' status --control '$T/web1.ctl' | grep -q '^pending: '"
+reloads() { ctl web1 status | sed -n 's/^last reload: ok (\([0-9]*\) reloads.*/\1/p'; }
+n0=$(reloads)
+kill -HUP "${PID[web1]}"
+check "SIGHUP while an apply awaits confirm: deferred, not applied" \
+	wait_until 3 grep -q "SIGHUP: reload deferred until the apply" "$T/web1.log"
+expect_eq "...the pending apply is untouched" "$(reloads)" "$n0"
 if tcp_ok "${NS[bob]}" "${VPN[web1]}" 22; then not_ok "while unconfirmed the new policy holds: bob refused"
 else ok "while unconfirmed the new policy holds: bob refused"; fi
 check "unconfirmed, it is rolled back by itself: bob reaches web1:22 again" \
 	wait_until 12 tcp_ok "${NS[bob]}" "${VPN[web1]}" 22
 check "status reports the rollback" bash -c "'$POLICYCTL' status --control '$T/web1.ctl' | grep -q 'rolled back'"
+check "the deferred reload runs once the apply is rolled back" wait_until 3 \
+	grep -q "reload (deferred while an apply awaited confirm): policy applied" "$T/web1.log"
+n0=$(reloads)
+kill -HUP "${PID[web1]}"
+check "SIGHUP reloads the policy" wait_until 3 bash -c "[ \"\$('$POLICYCTL' status --control '$T/web1.ctl' | sed -n 's/^last reload: ok (\([0-9]*\) reloads.*/\1/p')\" = $((n0 + 1)) ]"
 ctl web1 apply "$T/cc.json" --confirm 60s >/dev/null || true
 if ctl web1 confirm >/dev/null; then ok "policyctl confirm"; else not_ok "policyctl confirm"; fi
 check "confirmed: the daemon's policy file is the applied one" cmp -s "$T/cc.json" "$T/web1/policy.json"
@@ -218,6 +249,11 @@ check "breakglass open --from 203.0.113.0/24 --ttl 5s" ctl web1 breakglass open 
 t_open=$SECONDS
 
 # ---- kill -9: the table stays, a restart brings the mesh back -------------------
+rm -rf "$T/sess"; mkdir -p "$T/sess"
+netns_bg "${NS[alice]}" "$PDT_PY" "$PDT_DIR/echo.py" session "${VPN[alice]}" "${VPN[web1]}" 22 \
+	"$T/sess" 45 >"$T/sess.log" 2>&1
+SESS=$PDT_LAST_PID
+check "alice opens a session to web1:22 before the kill" wait_until 10 test -e "$T/sess/phase1"
 kill -KILL "${PID[web1]}"
 pdt_reap "${PID[web1]}"
 check "after kill -9 table inet policyd is still in web1's kernel" \
@@ -230,10 +266,90 @@ if [ $((SECONDS - t_open)) -ge 4 ]; then ok "...not before its ttl ($((SECONDS -
 else not_ok "...not before its ttl (closed after $((SECONDS - t_open)) s)"; fi
 if tcp_ok "${NS[bob]}" 198.51.100.1 22; then not_ok "after kill -9 web1:22 stays closed publicly"
 else ok "after kill -9 web1:22 stays closed publicly"; fi
+touch "$T/sess/go" # alice sends while web1's daemon is gone
+# the restart takes the table over in one transaction: nft monitor must
+# never see a generation in which table inet policyd is gone
+netns_bg "${NS[web1]}" nft monitor tables >"$T/monitor" 2>&1
+MON=$PDT_LAST_PID
+sleep 0.3
 start web1
 check "restarted policyd ready" wait_until 10 ready web1
+sleep 0.3
+pdt_stop "$MON"
+gap=$(awk '/^delete table inet policyd/ { gone = 1 } /^add table inet policyd/ { gone = 0 }
+	/^# new generation/ && gone { print "gap"; exit }' "$T/monitor")
+if grep -q '^delete table inet policyd' "$T/monitor" && [ -z "$gap" ]; then
+	ok "the restart replaced the table in one transaction, no generation without it"
+else
+	not_ok "the restart replaced the table in one transaction ($(tr '\n' '|' <"$T/monitor"))"
+fi
 check "after the restart alice reaches web1:22 again" \
 	wait_until 20 tcp_ok "${NS[alice]}" "${VPN[web1]}" 22
+if wait "$SESS" && [ -e "$T/sess/phase2" ]; then
+	ok "alice's session opened before the kill -9 carries on after the restart"
+else
+	not_ok "alice's session opened before the kill -9 carries on after the restart: $(cat "$T/sess"/phase* "$T/sess.log" 2>/dev/null)"
+fi
+
+# ---- a switch the datapath refuses puts the old table back ----------------------
+# another program holds UDP 51999 in web1's namespace: a policy moving the
+# mesh's port there is refused by the datapath after its table went in
+cp "$T/web1/policy.json" "$T/keep.json"
+netns_bg "${NS[web1]}" "$PDT_PY" -c '
+import socket, time
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+s.bind(("::", 51999))
+time.sleep(120)'
+HOLD=$PDT_LAST_PID
+sed 's/"port": 51820/"port": 51999/' "$T/keep.json" >"$T/port.json"
+"$POLICYCTL" sign --key "$ADMIN" "$T/port.json" >/dev/null
+if out=$(ctl web1 apply "$T/port.json" --confirm 30s 2>&1); then
+	not_ok "a policy whose port is taken is refused"
+else
+	check "a policy whose port is taken is refused (by the datapath)" grep -q "peers not configured" <<<"$out"
+fi
+check "...and the old table is back: the public side admits udp:51820 again" \
+	bash -c "ip netns exec '${NS[web1]}' nft list chain inet policyd public | grep -q 'udp dport 51820 accept'"
+check "...and alice still reaches web1:22 over the mesh" tcp_ok "${NS[alice]}" "${VPN[web1]}" 22
+pdt_stop "$HOLD"
+
+# ---- an address that leaves the policy leaves the interface ------------------------
+sed 's/"100\.64\.0\.1"/"100.64.0.11"/' "$T/keep.json" >"$T/addr.json"
+"$POLICYCTL" sign --key "$ADMIN" "$T/addr.json" >/dev/null
+addrs() { ip -n "${NS[web1]}" -4 -o addr show dev "${IF[web1]}" | awk '{ print $4 }' | paste -sd, -; }
+check "apply --confirm 3s of a policy that moves web1 to 100.64.0.11" ctl web1 apply "$T/addr.json" --confirm 3s
+expect_eq "web1's interface holds the new address only" "$(addrs)" "100.64.0.11/24"
+check "rolled back: the old address is back, alone" wait_until 8 bash -c "[ \"\$(ip -n '${NS[web1]}' -4 -o addr show dev '${IF[web1]}' | awk '{ print \$4 }' | paste -sd, -)\" = 100.64.0.1/24 ]"
+
+# ---- a control group: its members may ask, but not make the daemon read files ------
+pdt_stop "${PID[web1]}"
+chmod 711 "$T"
+mkdir -m 755 "$T/grp"
+cp "$POLICYCTL" "$T/grp/policyctl"
+chmod 755 "$T/grp/policyctl"
+netns_bg "${NS[web1]}" "$PD" --policy "$T/web1/policy.json" --key "$T/web1.key" \
+	--interface "${IF[web1]}" --control "$T/grp/web1.ctl" --state "$T/web1.bans" \
+	--trust "$T/trusted" --control-group 65534 2>>"$T/web1.log"
+PID[web1]=$PDT_LAST_PID
+as() { # UID GID[,GROUPS] ARGS...: policyctl as another user
+	local ids=$1 groups=(--clear-groups)
+	[ "${2#*,}" = "$2" ] || groups=(--groups "${2#*,}")
+	ip netns exec "${NS[web1]}" setpriv --reuid "$ids" --regid "${2%%,*}" "${groups[@]}" \
+		"$T/grp/policyctl" "${@:3}" --control "$T/grp/web1.ctl"
+}
+check "policyd --control-group 65534 ready" wait_until 10 bash -c "ip netns exec '${NS[web1]}' '$POLICYCTL' status --control '$T/grp/web1.ctl' >/dev/null 2>&1"
+expect_eq "the control socket is 0660, group 65534" "$(stat -c '%a %g' "$T/grp/web1.ctl")" "660 65534"
+as_quiet() { as "$@" >/dev/null; }
+check "a member of the group (primary gid) may ask status" as_quiet 65534 65534 status
+check "a member of the group (supplementary) may ask status" as_quiet 65533 65533,65534 status
+if as 65533 65533 status >/dev/null 2>&1; then not_ok "a user outside the group is refused"
+else ok "a user outside the group is refused"; fi
+if out=$(as 65534 65534 apply "$T/keep.json" --confirm 10s 2>&1); then
+	not_ok "a group member may not make the daemon read a file (apply)"
+else
+	check "a group member may not make the daemon read a file (apply)" grep -q "apply is for root" <<<"$out"
+fi
 
 # ---- a key file others can read is refused ----------------------------------------
 chmod 644 "$T/bob.key"

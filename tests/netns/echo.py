@@ -5,11 +5,12 @@
       Listen on every PORT (dual-stack, v4 and v6) and echo what each
       connection sends until it closes.  Runs until killed.
 
-  echo.py session SRC DST PORT DIR
+  echo.py session SRC DST PORT DIR [SECONDS]
       Open ONE connection from SRC to DST:PORT, send "one", expect it echoed,
       write DIR/phase1 ("ok LOCALPORT"), wait until DIR/go exists, send "two"
-      on the same connection, expect it echoed, write DIR/phase2.  Exit 0 only
-      if both round trips succeeded on the same connection.
+      on the same connection, expect it echoed (within SECONDS, default 5),
+      write DIR/phase2.  Exit 0 only if both round trips succeeded on the
+      same connection.
 
   echo.py probe SRC DST PORT
       One connect + round trip with a short timeout; exit 0 if echoed.
@@ -84,7 +85,7 @@ def write(path, text):
     os.rename(tmp, path)
 
 
-def session(src, dst, port, ctl):
+def session(src, dst, port, ctl, wait2=TIMEOUT):
     phase = "phase1"
     try:
         s = connect(src, dst, port)
@@ -99,6 +100,7 @@ def session(src, dst, port, ctl):
             time.sleep(0.02)
         if s.getsockname()[1] != local:
             raise RuntimeError("local port changed")
+        s.settimeout(float(wait2))
         round_trip(s, b"two\n")
         write(os.path.join(ctl, "phase2"), "ok %d" % local)
         s.close()
@@ -122,7 +124,7 @@ def probe(src, dst, port):
 def main(argv):
     if len(argv) >= 2 and argv[0] == "serve":
         serve(argv[1:])
-    elif len(argv) == 5 and argv[0] == "session":
+    elif len(argv) in (5, 6) and argv[0] == "session":
         return session(*argv[1:])
     elif len(argv) == 4 and argv[0] == "probe":
         return probe(*argv[1:])
