@@ -80,6 +80,7 @@ int daemon_confirm(struct daemon *d, char *err, size_t errlen)
 			 "and signature no longer match: sign it again", sigdst, strerror(-r));
 		log_error("confirm: %s", err);
 	}
+	daemon_signed_floor_raise(d, d->pending.signed_at);
 	policy_free(d->rollback);
 	pending_clear(d);
 	log_info("confirmed: %s is the policy now", d->policy_path);

@@ -32,6 +32,7 @@
 struct policy_bytes {
 	char *text, *sig;
 	size_t len, siglen;
+	uint64_t signed_at;            /* the signature's time; 0 without --trust */
 };
 
 struct device;
@@ -41,6 +42,8 @@ struct rules_nl;
 struct daemon {
 	const char *policy_path, *key_path, *ifname_opt, *ctl_path;
 	const char *trust_path;        /* admin keys; set: only signed policies */
+	uint64_t signed_floor;         /* no policy signed before this is applied */
+	char signed_path[4200];        /* STATE.signed: signed_floor, across restarts */
 	char ifname[IFNAMSIZ];
 	uint8_t *priv;                 /* sodium_malloc */
 	uint8_t pub[32];
@@ -76,6 +79,10 @@ void policy_bytes_free(struct policy_bytes *b);
  * the policy's own diagnostics are logged here, err is for the caller. */
 struct policy *daemon_policy_read(struct daemon *d, const char *path, long *self, char *err,
 				  size_t errlen, struct policy_bytes *keep);
+/* --trust: load the newest signing time accepted so far (0 or -errno), and
+ * raise it when a signed policy goes in force for good. */
+int daemon_signed_floor_load(struct daemon *d);
+void daemon_signed_floor_raise(struct daemon *d, uint64_t when);
 /* Make p the policy in force: rules first (the kernel may still refuse),
  * then peers and addresses. On failure the old policy stays. The old one is
  * freed, or handed to *old if old is not NULL. */

@@ -366,7 +366,7 @@ static int cmd_sign_pubkey(const struct cmd_opts *o)
 /* FILE.sig, replaced in one rename so a daemon never reads half of it. */
 static int cmd_sign(const struct cmd_opts *o)
 {
-	char sig[SIGN_B64_LEN], err[256], *text = NULL, path[4096], tmp[4100];
+	char sig[SIGN_LINE_LEN], err[256], *text = NULL, path[4096], tmp[4100];
 	size_t len;
 	FILE *f;
 	int r;
@@ -379,7 +379,7 @@ static int cmd_sign(const struct cmd_opts *o)
 		log_error("%s: %s", o->file, strerror(-r));
 		return EXIT_USAGE;
 	}
-	r = sign_text(o->key, text, len, sig, err, sizeof(err));
+	r = sign_text(o->key, text, len, (uint64_t)time(NULL), sig, err, sizeof(err));
 	free(text);
 	if (r < 0) {
 		log_error("%s", err);
@@ -398,8 +398,10 @@ static int cmd_sign(const struct cmd_opts *o)
 
 static int cmd_verify(const struct cmd_opts *o)
 {
-	char err[512], path[4096], *text = NULL, *sig = NULL;
+	char err[512], path[4096], *text = NULL, *sig = NULL, when[32];
 	size_t len, slen;
+	uint64_t signed_at;
+	time_t t;
 	int r;
 
 	if (!o->trust) {
@@ -412,14 +414,16 @@ static int cmd_verify(const struct cmd_opts *o)
 		free(text);
 		return EXIT_USAGE;
 	}
-	r = sign_verify(o->trust, text, len, sig, slen, err, sizeof(err));
+	r = sign_verify(o->trust, text, len, sig, slen, &signed_at, err, sizeof(err));
 	free(text);
 	free(sig);
 	if (r < 0) {
 		log_error("%s: %s", o->file, err);
 		return EXIT_POLICY;
 	}
-	printf("%s: signature ok\n", o->file);
+	t = (time_t)signed_at;
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+	printf("%s: signature ok, signed %s\n", o->file, when);
 	return 0;
 }
 

@@ -130,15 +130,19 @@ static void *device_thread(void *arg)
 static int start(struct daemon *d)
 {
 	char err[sizeof(d->last_error)];
+	struct policy_bytes bytes;
+	uint64_t signed_at;
 	long self;
 	struct policy *p;
 	int r;
 
 	log_phase(NULL);
-	if (key_load(d) < 0)
+	if (key_load(d) < 0 || (d->trust_path && daemon_signed_floor_load(d) < 0))
 		return -1;
-	if (!(p = daemon_policy_read(d, d->policy_path, &self, err, sizeof(err), NULL)))
+	if (!(p = daemon_policy_read(d, d->policy_path, &self, err, sizeof(err), &bytes)))
 		return log_error("%s", err), -1;
+	signed_at = bytes.signed_at;
+	policy_bytes_free(&bytes);
 	log_phase("load");
 	snprintf(d->ifname, sizeof(d->ifname), "%s", d->ifname_opt ? d->ifname_opt
 								     : p->net.interface);
@@ -161,6 +165,7 @@ static int start(struct daemon *d)
 		policy_free(p);
 		return -1;
 	}
+	daemon_signed_floor_raise(d, signed_at);
 	if (guard_new(d, d->state_path, &d->guard) < 0)
 		return log_error("quarantine cannot start"), -1;
 	if ((r = device_start(d->dev)) < 0 || pthread_create(&d->dev_thread, NULL, device_thread, d))

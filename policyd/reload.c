@@ -23,12 +23,24 @@
 #include "sign.h"
 #include "uapi.h"
 
-/* With --trust: POLICY.sig must be an admin's signature of these bytes.
- * The signature read is kept in *sig (the one verified, not a later file). */
+static void iso_time(uint64_t t, char *buf, size_t len)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!gmtime_r(&tt, &tm) || !strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		snprintf(buf, len, "%llu", (unsigned long long)t);
+}
+
+/* With --trust: POLICY.sig must be an admin's signature of these bytes,
+ * made no earlier than the newest signed policy this host accepted (else
+ * it is an old policy played back). The signature read is kept in keep
+ * (the one verified, not a later file), with its time. */
 static int verify_signature(struct daemon *d, const char *file, const char *text, size_t len,
 			    struct policy_bytes *keep, char *err, size_t errlen)
 {
-	char path[4096], why[384], *sig = NULL;
+	char path[4096], why[384], *sig = NULL, at[32], floor[32];
+	uint64_t when = 0;
 	size_t slen;
 	int r;
 
@@ -38,16 +50,68 @@ static int verify_signature(struct daemon *d, const char *file, const char *text
 			 strerror(-r));
 		return -1;
 	}
-	r = sign_verify(d->trust_path, text, len, sig, slen, why, sizeof(why));
-	if (r < 0)
+	r = sign_verify(d->trust_path, text, len, sig, slen, &when, why, sizeof(why));
+	if (r < 0) {
 		snprintf(err, errlen, "%s: signature refused: %s", file, why);
+	} else if (when < d->signed_floor) {
+		iso_time(when, at, sizeof(at));
+		iso_time(d->signed_floor, floor, sizeof(floor));
+		snprintf(err, errlen, "%s: signed %s, before the policy this host already accepted "
+			 "(signed %s): an older policy played back? Sign it again to apply it",
+			 file, at, floor);
+		r = -1;
+	}
 	if (r == 0 && keep) {
 		keep->sig = sig;
 		keep->siglen = slen;
+		keep->signed_at = when;
 	} else {
 		free(sig);
 	}
 	return r;
+}
+
+/* The signing time of the newest signed policy in force so far, kept in
+ * STATE.signed so a restart remembers it. A file that is not one number
+ * stops the daemon: the check must not silently lapse. */
+int daemon_signed_floor_load(struct daemon *d)
+{
+	char *text = NULL, num[32], *end;
+	size_t len;
+	int r;
+
+	snprintf(d->signed_path, sizeof(d->signed_path), "%s.signed", d->state_path);
+	if ((r = file_read(d->signed_path, &text, &len)) == -ENOENT)
+		return 0;
+	if (r < 0) {
+		log_error("%s: %s", d->signed_path, strerror(-r));
+		return r;
+	}
+	snprintf(num, sizeof(num), "%.*s", (int)(len < sizeof(num) ? len : sizeof(num) - 1), text);
+	errno = 0;
+	d->signed_floor = strtoull(num, &end, 10);
+	r = len >= sizeof(num) || num[0] < '0' || num[0] > '9' || errno ||
+		    (*end && strcmp(end, "\n")) ? -EINVAL : 0;
+	if (r < 0)
+		log_error("%s: not a signing time (one number of seconds); remove it only if you "
+			  "know no older policy can be played back", d->signed_path);
+	free(text);
+	return r;
+}
+
+/* A signed policy went in force for good (start, reload, confirm). */
+void daemon_signed_floor_raise(struct daemon *d, uint64_t when)
+{
+	char buf[32];
+	int r, n;
+
+	if (!d->trust_path || when <= d->signed_floor)
+		return;
+	d->signed_floor = when;
+	n = snprintf(buf, sizeof(buf), "%llu\n", (unsigned long long)when);
+	if ((r = file_write_atomic(d->signed_path, buf, (size_t)n)) < 0)
+		log_error("%s: %s: after a restart an older signed policy could be applied again",
+			  d->signed_path, strerror(-r));
 }
 
 void policy_bytes_free(struct policy_bytes *b)
@@ -239,15 +303,17 @@ int daemon_policy_switch(struct daemon *d, struct policy *p, size_t self, char *
 int daemon_reload(struct daemon *d, const char *why)
 {
 	char err[sizeof(d->last_error)];
+	struct policy_bytes bytes;
 	struct policy *p;
 	long self;
 	int r;
 
 	d->reloads++;
-	if (!(p = daemon_policy_read(d, d->policy_path, &self, err, sizeof(err), NULL))) {
+	if (!(p = daemon_policy_read(d, d->policy_path, &self, err, sizeof(err), &bytes))) {
 		r = -EINVAL;
 	} else if ((r = daemon_policy_switch(d, p, (size_t)self, err, sizeof(err), NULL)) < 0) {
 		policy_free(p);
+		policy_bytes_free(&bytes);
 	}
 	if (r < 0) {
 		d->failures++;
@@ -255,6 +321,8 @@ int daemon_reload(struct daemon *d, const char *why)
 		log_error("reload (%s) refused, the previous policy stays in force: %s", why, err);
 		return r;
 	}
+	daemon_signed_floor_raise(d, bytes.signed_at);
+	policy_bytes_free(&bytes);
 	d->last_error[0] = '\0';
 	log_info("reload (%s): policy applied, node %s, %zu peers", why, d->p->nodes[d->self].name,
 		 d->p->nnodes - 1);

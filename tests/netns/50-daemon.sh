@@ -94,6 +94,9 @@ for n in web1 alice bob; do
 	policy "$T/$n/policy.json" '"alice"'
 done
 "$POLICYCTL" sign --key "$ADMIN" "$T/web1/policy.json" >/dev/null
+t_v0=$(date +%s)
+cp "$T/web1/policy.json" "$T/v0.json" # kept to be played back later
+cp "$T/web1/policy.json.sig" "$T/v0.json.sig"
 for n in web1 alice bob; do
 	start "$n"
 done
@@ -173,11 +176,18 @@ else ok "bob still refused under the rogue policy"; fi
 rm -f "$T/web1/policy.json.sig"
 if out=$(ctl web1 reload 2>&1); then not_ok "an unsigned policy is refused"
 else check "an unsigned policy is refused" grep -q "unsigned policy refused" <<<"$out"; fi
+while [ "$(date +%s)" -le "$t_v0" ]; do sleep 0.1; done # signed a second later at least
 "$POLICYCTL" sign --key "$ADMIN" "$T/web1/policy.json" >/dev/null
 # no `policyctl reload` here: the daemon watches the file and its signature
 check "the file watch alone applies the admin-signed policy: bob now reaches web1:22" \
 	wait_until 5 tcp_ok "${NS[bob]}" "${VPN[web1]}" 22
 check "alice still reaches web1:22" tcp_ok "${NS[alice]}" "${VPN[web1]}" 22
+replayed() { # the first policy, validly signed but older than the one in force
+	local out
+	if out=$(ctl web1 apply "$T/v0.json" --confirm 30s 2>&1); then return 1; fi
+	grep -q "before the policy this host already accepted" <<<"$out"
+}
+check "an older signed policy played back is refused" replayed
 touch "$T/sess/go"
 if wait "$SESS" && [ -e "$T/sess/phase2" ]; then
 	ok "alice's session opened before the reloads carries on after them"
@@ -283,6 +293,7 @@ if grep -q '^delete table inet policyd' "$T/monitor" && [ -z "$gap" ]; then
 else
 	not_ok "the restart replaced the table in one transaction ($(tr '\n' '|' <"$T/monitor"))"
 fi
+check "after the restart an older signed policy played back is still refused" replayed
 check "after the restart alice reaches web1:22 again" \
 	wait_until 20 tcp_ok "${NS[alice]}" "${VPN[web1]}" 22
 if wait "$SESS" && [ -e "$T/sess/phase2" ]; then
