@@ -34,7 +34,9 @@ int keyfile_read(const char *path, const char *what, const char *made_by, uint8_
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && !(st.st_mode & 077))
+	if (fstat(fd, &st) < 0)
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	else if (S_ISREG(st.st_mode) && !(st.st_mode & 077))
 		n = read(fd, buf, sizeof(buf));
 	else
 		snprintf(err, errlen, "%s: a key file must be a regular file of mode 0600 (it is "
