@@ -10,7 +10,10 @@
 # daemon runs as node 0 in a scratch namespace; "ready" is the time from its
 # start until `policyctl status` answers (the control socket opens after the
 # interface, every peer and the table are in place). "reload" is the time of
-# `policyctl reload` with one ACL changed. RSS is VmRSS after the reload.
+# `policyctl apply NEW --confirm 60s` with one ACL changed in NEW: the same
+# read, check and switch as a reload, from a path the file watch does not
+# see (a reload of the daemon's own file would find the watch had applied
+# it already). RSS is VmRSS after the reload.
 # Prints medians; every run must succeed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -64,6 +67,7 @@ now_ms() { echo $((${EPOCHREALTIME/./} / 1000)); }
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 wg genkey >"$T/key"
+mkdir -p "$T/new"
 export PDBENCH_KEY0=$T/pub
 wg pubkey <"$T/key" >"$T/pub"
 printf '# policyd ready / reload / RSS, %s runs each; %s CPUs, kernel %s\n' "$runs" "$(nproc)" "$(uname -r)"
@@ -82,11 +86,11 @@ for n in "${sizes[@]}"; do
 			sleep 0.01
 		done
 		rd+=($(($(now_ms) - t0)))
-		gen "$n" "$T/p.json.new" 1
-		mv "$T/p.json.new" "$T/p.json" # the file watch may reload too; time ours
-		sleep 0.5
+		# a changed policy, read, checked and switched to as a reload does; at
+		# another path, so the file watch does not apply it first
+		gen "$n" "$T/new/p.json" 1
 		t0=$(now_ms)
-		ip netns exec "$NS" "$PCTL" reload --control "$T/ctl" >/dev/null
+		ip netns exec "$NS" "$PCTL" apply "$T/new/p.json" --confirm 60s --control "$T/ctl" >/dev/null
 		rl+=($(($(now_ms) - t0)))
 		rss+=($(awk '/^VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$PID/status"))
 		kill "$PID"
