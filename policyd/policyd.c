@@ -98,7 +98,8 @@ static void sd_notify_ready(void)
 
 /* From the start the daemon keeps CAP_NET_ADMIN (TUN, nftables, links,
  * socket buffers) and CAP_NET_BIND_SERVICE (a listen port below 1024),
- * nothing else, for all its threads and anything it could ever execute. It
+ * nothing else, for all its threads and anything it could ever execute;
+ * once its socket is bound, only CAP_NET_ADMIN (keep_net_admin_only). It
  * stays uid 0, so it still reads and writes its own root-owned files. */
 static int drop_privileges(void)
 {
@@ -115,6 +116,22 @@ static int drop_privileges(void)
 	if (syscall(SYS_capset, &h, c) < 0)
 		return -errno;
 	return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ? -errno : 0;
+}
+
+/* After the first switch the datapath's socket is bound: unless the policy's
+ * port is privileged, CAP_NET_BIND_SERVICE goes too, before any thread is
+ * started, so every thread keeps CAP_NET_ADMIN alone. A reload that moves
+ * the port below 1024 is then refused by the datapath and undone. */
+static int keep_net_admin_only(const struct policy *p)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct c[2];
+
+	if (p->net.port < 1024)
+		return 0;
+	memset(c, 0, sizeof(c));
+	c[0].effective = c[0].permitted = 1u << CAP_NET_ADMIN;
+	return syscall(SYS_capset, &h, c) < 0 ? -errno : 0;
 }
 
 /* ---- main --------------------------------------------------------------------------- */
@@ -166,6 +183,8 @@ static int start(struct daemon *d)
 		return -1;
 	}
 	daemon_signed_floor_raise(d, signed_at);
+	if ((r = keep_net_admin_only(d->p)) < 0)
+		return log_error("cannot drop CAP_NET_BIND_SERVICE: %s", strerror(-r)), -1;
 	if (guard_new(d, d->state_path, &d->guard) < 0)
 		return log_error("quarantine cannot start"), -1;
 	if ((r = device_start(d->dev)) < 0 || pthread_create(&d->dev_thread, NULL, device_thread, d))

@@ -117,8 +117,10 @@ else not_ok "bob's tunnel is up (wg show: latest handshake '${hs:-}')"; fi
 if tcp_ok "${NS[bob]}" 198.51.100.1 22; then not_ok "web1:22 is closed on the public side"
 else ok "web1:22 is closed on the public side"; fi
 
-capeff=$(cat /proc/"${PID[web1]}"/task/*/status 2>/dev/null | awk '/^Cap(Eff|Prm|Bnd)/ { print $2 }' | sort -u | paste -sd, -)
-expect_eq "every policyd thread keeps only CAP_NET_ADMIN and CAP_NET_BIND_SERVICE" "$capeff" 0000000000001400
+capeff=$(cat /proc/"${PID[web1]}"/task/*/status 2>/dev/null | awk '/^Cap(Eff|Prm)/ { print $2 }' | sort -u | paste -sd, -)
+expect_eq "every policyd thread keeps only CAP_NET_ADMIN (port 51820: no CAP_NET_BIND_SERVICE)" "$capeff" 0000000000001000
+capbnd=$(cat /proc/"${PID[web1]}"/task/*/status 2>/dev/null | awk '/^CapBnd/ { print $2 }' | sort -u | paste -sd, -)
+expect_eq "...and its bounding set holds nothing more than CAP_NET_ADMIN and CAP_NET_BIND_SERVICE" "$capbnd" 0000000000001400
 
 # ---- what the daemon reports ----------------------------------------------------
 st=$(ctl web1 status)
