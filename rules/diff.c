@@ -15,6 +15,13 @@
 #include "emit.h"
 
 #define COMMENT_LEN 160 /* what emit.c writes of an element's comment */
+/* A timeout runs from the moment the kernel got the element, a little after
+ * its IR was compiled (an apply of 100k elements takes well under a second):
+ * the kernel drops an element that much after its expiry. Until this margin
+ * is past, the element may still be there and is deleted (if it is gone,
+ * the kernel refuses the batch and the caller replaces the table); after
+ * it, it is surely gone and deleting it would be refused. */
+#define EXPIRY_MARGIN_MS 2000
 
 const char *const rules_live_sets[RULES_NLIVE] = { IR_SET_QUARANTINE4, IR_SET_QUARANTINE6,
 						   IR_SET_GLASS4, IR_SET_GLASS6 };
@@ -197,7 +204,7 @@ static int merge_del(struct merge *m, const struct side *o, size_t i)
 {
 	int64_t x = expiry(&o->v[i], o->at);
 
-	if (x && x <= m->now_ms) { /* the kernel dropped it (or is about to) */
+	if (x && x <= m->now_ms - EXPIRY_MARGIN_MS) { /* the kernel dropped it */
 		m->expired++;
 		return 0;
 	}

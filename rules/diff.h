@@ -50,10 +50,11 @@ struct rules_diff {
 bool rules_diff_same_shape(const struct ir *old, const struct ir *ir, char *why, size_t len);
 /* The element changes from old (compiled at old_at, seconds since the
  * epoch) to ir (compiled at at), for two IRs of the same shape (-EINVAL
- * otherwise). Old elements that expire at or before now are not deleted:
- * the kernel removes them itself, and deleting a missing element would
- * abort the whole batch (ENOENT). 0 and *out (empty when nothing changed),
- * or -errno. The IRs are only read; *out does not point into them. */
+ * otherwise). Old elements that expired more than 2 s before now are not
+ * deleted: the kernel has removed them itself, and deleting a missing
+ * element would abort the whole batch (ENOENT). 0 and *out (empty when
+ * nothing changed), or -errno. The IRs are only read; *out does not point
+ * into them. */
 int rules_diff_new(const struct ir *old, int64_t old_at, const struct ir *ir, int64_t at,
 		   int64_t now, struct rules_diff **out);
 bool rules_diff_empty(const struct rules_diff *d);
