@@ -220,9 +220,10 @@ static uint32_t gen_next(uint32_t gen)
 	return gen + 1 ? gen + 1 : 1;
 }
 
-/* After our commit of generation gen: read what it sent, then tell the
- * watch. The table has changed whatever happens here; should the socket
- * fail, nothing is forgiven (a later sync finds the error again). */
+/* After a batch of ours (gen: the generation it committed, 0 if none):
+ * read what it sent, then tell the watch. The table has changed whatever
+ * happens here; should the socket fail, nothing is forgiven (a later sync
+ * finds the error again). */
 static void watch_committed(struct rules_nl *nl, struct rules_watch *w, uint32_t gen,
 			    bool replaced)
 {
@@ -233,6 +234,26 @@ static void watch_committed(struct rules_nl *nl, struct rules_watch *w, uint32_t
 	if (rules_watch_drain(w) < 0 || rules_nl_genid(nl, &now_gen) < 0)
 		now_gen = gen - 1;
 	rules_watch_committed(w, gen, now_gen, replaced);
+}
+
+/* The whole table, with the watch deaf meanwhile: nobody else can commit
+ * inside our genid-bound batch, what came before it is undone by it, and
+ * what comes after is caught by the generation read after resuming. */
+static int update_replace(struct rules_nl *nl, struct rules_watch *w, struct ir *ir,
+			  struct apply_report *rep)
+{
+	bool paused = false;
+	uint32_t g0;
+	int r;
+
+	/* if it cannot pause, the watch stays subscribed and reads every event */
+	if (w && rules_nl_genid(nl, &g0) == 0)
+		paused = rules_watch_pause(w, g0) == 0;
+	r = rules_apply(nl, ir, true, rep);
+	if (paused)
+		rules_watch_resume(w);
+	watch_committed(nl, w, r == 0 ? gen_next(rep->genid) : 0, true);
+	return r;
 }
 
 static int send_diff(struct rules_nl *nl, const struct rules_diff *d, const struct ir *ir,
@@ -329,11 +350,9 @@ int rules_update(struct rules_nl *nl, struct rules_watch *w, const struct ir *ol
 	}
 	if (r <= 0)
 		return r;
-	r = rules_apply(nl, ir, true, rep);
+	r = update_replace(nl, w, ir, rep);
 	rep->path = APPLY_REPLACE;
 	snprintf(rep->why, sizeof(rep->why), "%s", why);
-	if (r == 0)
-		watch_committed(nl, w, gen_next(rep->genid), true);
 	return r;
 }
 

@@ -8,10 +8,14 @@
  *             for before the first one
  *   last      the latest foreign change of our table, closed by the NEWGEN
  *             of its transaction; pending while that NEWGEN has not come
- *   lost      the kernel dropped events (ENOBUFS) after generation
- *             lost_after: anything may have happened after it
+ *   lost      events after generation lost_after may be missing (the
+ *             kernel dropped them: ENOBUFS; or they came while deaf):
+ *             anything may have happened after it
+ *   deaf      unsubscribed around a replacement of ours (pause, resume)
  *
- * Tampered = no vouch, or lost, or pending, or last after vouch. */
+ * Tampered = no vouch, or lost, or pending, or last after vouch. Our own
+ * commits settle it (rules_watch_committed): when the generation read after
+ * them is theirs, nothing else can have been missed. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <libmnl/libmnl.h>
@@ -38,7 +42,11 @@ struct rules_watch {
 	int fd;
 	uint32_t portid;              /* our rules_nl socket's */
 	uint32_t seen, vouch, lost_after;
+	const char *lost_why;
 	bool vouched, lost, pending, has_last;
+	bool deaf;                    /* unsubscribed: from pause to resume */
+	bool broken;                  /* could not subscribe again: never vouches */
+	uint32_t deaf_from;           /* the generation read before pausing */
 	struct rules_tamper cur, last; /* cur: pending, waiting for its NEWGEN */
 	unsigned fresh;               /* found by the current drain */
 	struct rules_watch_stats st;
@@ -177,12 +185,13 @@ static void on_event(struct rules_watch *w, const struct nlmsghdr *nlh)
 	w->fresh++;
 }
 
-static void mark_lost(struct rules_watch *w)
+/* Events after generation after may be missing. */
+static void mark_lost(struct rules_watch *w, uint32_t after, const char *why)
 {
-	w->st.lost++;
 	if (!w->lost) {
 		w->lost = true;
-		w->lost_after = w->seen; /* everything up to it was read before the loss */
+		w->lost_after = after;
+		w->lost_why = why;
 		w->fresh++;
 	}
 }
@@ -202,7 +211,8 @@ int rules_watch_drain(struct rules_watch *w)
 				break;
 			if (errno != ENOBUFS)
 				return -errno;
-			mark_lost(w);
+			w->st.lost++; /* everything up to seen was read before */
+			mark_lost(w, w->seen, "the kernel dropped ruleset events (ENOBUFS)");
 			continue;
 		}
 		for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len))
@@ -215,7 +225,7 @@ int rules_watch_drain(struct rules_watch *w)
 
 bool rules_watch_tampered(const struct rules_watch *w)
 {
-	return !w->vouched || w->lost || w->pending ||
+	return w->broken || !w->vouched || w->lost || w->pending ||
 	       (w->has_last && gen_after(w->last.genid, w->vouch));
 }
 
@@ -242,9 +252,11 @@ void rules_watch_describe(const struct rules_watch *w, char *buf, size_t len)
 {
 	const struct rules_tamper *t = w->pending ? &w->cur : &w->last;
 
-	if (w->lost)
-		snprintf(buf, len, "ruleset events were lost (ENOBUFS) after generation %u: "
-			 "changes to table inet %s unknown", w->lost_after, IR_TABLE);
+	if (w->broken)
+		snprintf(buf, len, "the watch could not subscribe to ruleset events again");
+	else if (w->lost)
+		snprintf(buf, len, "%s after generation %u: changes to table inet %s unknown",
+			 w->lost_why, w->lost_after, IR_TABLE);
 	else if (w->pending || (w->has_last && w->vouched && gen_after(w->last.genid, w->vouch)))
 		snprintf(buf, len, "table inet %s changed by %s (pid %u, netlink port %u): %s, "
 			 "generation %u", IR_TABLE, t->comm[0] ? t->comm : "another process", t->pid,
@@ -283,10 +295,10 @@ int rules_watch_sync(struct rules_watch *w, uint32_t genid)
 		long left = SYNC_TIMEOUT_MS - ms_since(&t0);
 
 		fresh += (unsigned)r;
-		if (w->lost || !gen_after(genid, w->seen))
-			break;
+		if (rules_watch_tampered(w) || !gen_after(genid, w->seen))
+			break; /* known, or nothing to wait for */
 		if (left <= 0) {
-			mark_lost(w); /* the NEWGEN never came: unknown */
+			mark_lost(w, w->seen, "ruleset events did not arrive in time");
 			break;
 		}
 		poll(&p, 1, (int)left);
@@ -295,8 +307,45 @@ int rules_watch_sync(struct rules_watch *w, uint32_t genid)
 	return r < 0 ? r : 0;
 }
 
+static int membership(struct rules_watch *w, int opt)
+{
+	int group = NFNLGRP_NFTABLES;
+
+	return setsockopt(w->fd, SOL_NETLINK, opt, &group, sizeof(group)) < 0 ? -errno : 0;
+}
+
+int rules_watch_pause(struct rules_watch *w, uint32_t genid)
+{
+	int r = membership(w, NETLINK_DROP_MEMBERSHIP);
+
+	if (r == 0) {
+		w->deaf = true;
+		w->deaf_from = genid;
+	}
+	return r;
+}
+
+int rules_watch_resume(struct rules_watch *w)
+{
+	int r = membership(w, NETLINK_ADD_MEMBERSHIP);
+
+	if (r < 0) /* deaf for good */
+		w->broken = true;
+	return r;
+}
+
 void rules_watch_committed(struct rules_watch *w, uint32_t gen, uint32_t now_gen, bool replaced)
 {
+	if (w->deaf) { /* what was missed: after ours, or anything if ours failed */
+		w->deaf = false;
+		if (now_gen != (gen ? gen : w->deaf_from))
+			mark_lost(w, gen ? gen : w->deaf_from,
+				  "the ruleset changed while the watch was not listening");
+		else if (gen_after(now_gen, w->seen))
+			w->seen = now_gen;
+	}
+	if (!gen)
+		return;
 	if (now_gen == gen) { /* nobody after us: all that was lost was ours, or undone */
 		if (w->lost && (replaced || !gen_after(gen - 1, w->lost_after)))
 			w->lost = false;

@@ -21,6 +21,11 @@
  * generation id and the committing process (NFTA_GEN_PROC_PID/_NAME): that
  * is where "changed by nft (pid N)" comes from.
  *
+ * Subscribing has a cost: the kernel builds the events only when someone
+ * listens, one per element of a table being loaded. rules_update() pauses
+ * the watch around its own replacements (the generation id accounts for
+ * that window), so only diffs and foreign changes are ever read.
+ *
  * The daemon puts rules_watch_fd() in its event loop (EPOLLIN) and calls
  * rules_watch_drain() when it is readable; rules_update() drains it too. */
 #ifndef RULES_WATCH_H
@@ -80,11 +85,19 @@ void rules_watch_stats(const struct rules_watch *w, struct rules_watch_stats *ou
  * has been read, so that every change up to it is known; if it does not
  * come within half a second, events count as lost. 0 or -errno. */
 int rules_watch_sync(struct rules_watch *w, uint32_t genid);
-/* Our batch committed generation gen and the watch has been drained since;
- * now_gen is the generation read after that drain. replaced: the batch
- * replaced the whole table, which undoes every change before it. When no
- * one committed after us (now_gen == gen), events lost meanwhile can only
- * have been ours and are forgiven. */
+/* Around a replacement of ours: stop listening first (genid: the generation
+ * read just before). With nobody subscribed the kernel does not even build
+ * the events, one per element of the new table; the replacement undoes
+ * whatever we miss before it commits. Resume right after it. */
+int rules_watch_pause(struct rules_watch *w, uint32_t genid);
+int rules_watch_resume(struct rules_watch *w);
+/* After a batch of ours, once the watch has been drained: gen is the
+ * generation it committed (0: it failed), now_gen the generation read after
+ * the drain. replaced: the batch replaced the whole table, which undoes
+ * every change before it, and the watch vouches for the table from gen on.
+ * When nobody committed after us (now_gen == gen), events lost meanwhile
+ * can only have been ours and are forgiven; anything missed while paused
+ * that is not accounted for this way counts as lost. */
 void rules_watch_committed(struct rules_watch *w, uint32_t gen, uint32_t now_gen, bool replaced);
 
 #endif
