@@ -131,26 +131,44 @@ static int64_t expiry(const struct ir_elem *e, int64_t at)
 	return e->timeout_ms ? at * 1000 + (int64_t)e->timeout_ms : 0;
 }
 
+/* Which origins of the old IR have the id of the new IR's origin with the
+ * same index: read once, in order, instead of chasing both ids for every
+ * element (most of the time of a diff of 100k elements). */
+static uint8_t *same_origins(const struct ir *old, const struct ir *ir)
+{
+	uint8_t *same = calloc(old->norigins + 1, 1);
+
+	for (size_t o = 0; same && o < old->norigins && o < ir->norigins; o++)
+		same[o] = !strcmp(old->origins[o].id, ir->origins[o].id);
+	return same;
+}
+
 static bool same_ids(const struct ir *a, const struct ir_elem *x, const struct ir *b,
-		     const struct ir_elem *y)
+		     const struct ir_elem *y, const uint8_t *same)
 {
 	if (x->norigin != y->norigin || x->more_origins != y->more_origins)
 		return false;
-	for (uint8_t i = 0; i < x->norigin; i++)
-		if (x->origin[i] >= a->norigins || y->origin[i] >= b->norigins ||
-		    strcmp(a->origins[x->origin[i]].id, b->origins[y->origin[i]].id))
+	for (uint8_t i = 0; i < x->norigin; i++) {
+		uint32_t o = x->origin[i];
+
+		if (o >= a->norigins || y->origin[i] >= b->norigins)
 			return false;
+		if (o == y->origin[i] && same[o])
+			continue;
+		if (strcmp(a->origins[o].id, b->origins[y->origin[i]].id))
+			return false;
+	}
 	return true;
 }
 
 /* Same comment as emit writes it: the same rule ids, or failing that the
  * same text (it is cut at COMMENT_LEN). */
 static bool same_comment(const struct ir *a, const struct ir_elem *x, const struct ir *b,
-			 const struct ir_elem *y)
+			 const struct ir_elem *y, const uint8_t *same)
 {
 	char ca[COMMENT_LEN], cb[COMMENT_LEN];
 
-	if (same_ids(a, x, b, y))
+	if (same_ids(a, x, b, y, same))
 		return true;
 	ir_elem_comment(a, x, ca, sizeof(ca));
 	ir_elem_comment(b, y, cb, sizeof(cb));
@@ -194,9 +212,16 @@ static int push(struct ir_elem **v, size_t *n, const struct ir_elem *e)
 	return 0;
 }
 
+/* what the whole diff compares */
+struct pair {
+	const struct ir *old, *ir;
+	int64_t old_at, at, now_ms;
+	uint8_t *same;            /* same_origins() */
+};
+
 struct merge {
 	struct rules_set_diff *sd;
-	int64_t now_ms;
+	const struct pair *p;
 	size_t expired;
 };
 
@@ -204,7 +229,7 @@ static int merge_del(struct merge *m, const struct side *o, size_t i)
 {
 	int64_t x = expiry(&o->v[i], o->at);
 
-	if (x && x <= m->now_ms - EXPIRY_MARGIN_MS) { /* the kernel dropped it */
+	if (x && x <= m->p->now_ms - EXPIRY_MARGIN_MS) { /* the kernel dropped it */
 		m->expired++;
 		return 0;
 	}
@@ -225,7 +250,7 @@ static int merge_sets(struct merge *m, const struct side *o, const struct side *
 			r = push(&m->sd->add, &m->sd->nadd, &n->v[j++]);
 		} else {
 			if (expiry(&o->v[i], o->at) != expiry(&n->v[j], n->at) ||
-			    !same_comment(o->ir, &o->v[i], n->ir, &n->v[j])) {
+			    !same_comment(o->ir, &o->v[i], n->ir, &n->v[j], m->p->same)) {
 				r = merge_del(m, o, i);
 				if (r == 0)
 					r = push(&m->sd->add, &m->sd->nadd, &n->v[j]);
@@ -244,21 +269,20 @@ static bool has_zero_end(const struct ir_set *s)
 	return s->kind == IRS_ADDR && s->interval && s->n && !addr_is_zero(&s->v[0].lo);
 }
 
-static int diff_set(struct rules_diff *d, const struct ir *old, int64_t old_at,
-		    const struct ir *ir, int64_t at, int64_t now, size_t k)
+static int diff_set(struct rules_diff *d, const struct pair *p, size_t k)
 {
 	struct rules_set_diff sd = { .set = k };
-	struct merge m = { .sd = &sd, .now_ms = now * 1000 };
+	struct merge m = { .sd = &sd, .p = p };
 	struct side o, n;
 	int r;
 
-	if ((r = side_init(&o, old, old_at, &old->sets[k])) < 0)
+	if ((r = side_init(&o, p->old, p->old_at, &p->old->sets[k])) < 0)
 		return r;
-	if ((r = side_init(&n, ir, at, &ir->sets[k])) == 0)
+	if ((r = side_init(&n, p->ir, p->at, &p->ir->sets[k])) == 0)
 		r = merge_sets(&m, &o, &n);
 	free(o.copy);
 	free(n.copy);
-	sd.zero_end = has_zero_end(&ir->sets[k]) - has_zero_end(&old->sets[k]);
+	sd.zero_end = has_zero_end(&p->ir->sets[k]) - has_zero_end(&p->old->sets[k]);
 	d->expired += m.expired;
 	if (r == 0 && (sd.ndel || sd.nadd || sd.zero_end)) {
 		struct rules_set_diff *v = realloc(d->v, (d->n + 1) * sizeof(*v));
@@ -280,6 +304,7 @@ static int diff_set(struct rules_diff *d, const struct ir *old, int64_t old_at,
 int rules_diff_new(const struct ir *old, int64_t old_at, const struct ir *ir, int64_t at,
 		   int64_t now, struct rules_diff **out)
 {
+	struct pair p = { .old = old, .ir = ir, .old_at = old_at, .at = at, .now_ms = now * 1000 };
 	struct rules_diff *d;
 	char why[8];
 	int r = 0;
@@ -287,11 +312,14 @@ int rules_diff_new(const struct ir *old, int64_t old_at, const struct ir *ir, in
 	*out = NULL;
 	if (!rules_diff_same_shape(old, ir, why, sizeof(why)))
 		return -EINVAL;
-	if (!(d = calloc(1, sizeof(*d))))
+	if (!(d = calloc(1, sizeof(*d))) || !(p.same = same_origins(old, ir))) {
+		free(d);
 		return -ENOMEM;
+	}
 	for (size_t k = 0; k < ir->nsets && r == 0; k++)
 		if (!rules_set_is_live(ir->sets[k].name))
-			r = diff_set(d, old, old_at, ir, at, now, k);
+			r = diff_set(d, &p, k);
+	free(p.same);
 	if (r < 0) {
 		rules_diff_free(d);
 		return r;

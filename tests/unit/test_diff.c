@@ -124,6 +124,18 @@ static void test_elements_by_key_and_comment(void **state)
 	assert_int_equal(d->removed, 1);
 	assert_int_equal(d->added, 1);
 	rules_diff_free(d);
+	/* a rule inserted before: the ids behind ssh's element moved, the element
+	 * did not change */
+	{
+		struct pol ins = load("{\"id\":\"web\",\"src\":[\"d\"],\"dst\":[\"s\"],"
+				      "\"ports\":[\"tcp:80\"]}," SSH_C, WEB, NULL, NOW);
+
+		assert_int_equal(rules_diff_new(a.ir, NOW, ins.ir, NOW, NOW, &d), 0);
+		assert_int_equal(d->removed, 0);
+		assert_int_equal(d->added, 1);
+		rules_diff_free(d);
+		unload(&ins);
+	}
 	/* the same IR, and a recompile a minute later: nothing */
 	assert_int_equal(rules_diff_new(a.ir, NOW, a.ir, NOW, NOW, &d), 0);
 	assert_true(rules_diff_empty(d));
