@@ -205,7 +205,7 @@ int main(int argc, char **argv)
 		}
 	rules_watch_stats(r.w, &st);
 	for (int k = 0; k < NKIND; k++) {
-		printf("%-34s %5zu messages %9zu bytes  median %8.2f ms  runs:", kind_name[k],
+		printf("%-34s %5zu messages %9zu bytes  median %8.2f ms  sorted:", kind_name[k],
 		       r.msgs[k], r.bytes[k], md[k] = median(t[k], rounds));
 		for (unsigned long i = 0; i < rounds; i++)
 			printf(" %.2f", t[k][i]);
