@@ -51,10 +51,12 @@ const char *apply_path_name(enum apply_path path); /* "replace", "diff", "unchan
 
 /* A reload: put ir in force, as element changes against old when possible.
  *
- * old is the IR last put in force by rules_update() (or rules_apply()) on
- * this socket, still alive with the policy it was compiled from; old_at and
- * at are the compile times (compile_opts.now, which the caller must set and
- * keep) of old and ir. w is the watch opened on nl before that apply.
+ * old is the IR last put in force by rules_update() on this socket (NULL
+ * for the first apply), still alive with the policy it was compiled from;
+ * old_at and at are the compile times (compile_opts.now, which the caller
+ * must set, not leave 0, and keep) of old and ir. w is the watch of this
+ * namespace (watch.h), kept open from the first rules_update() on: a watch
+ * that has not seen a replacement of ours vouches for nothing.
  *
  * When the watch vouches for the table (nobody else changed it), the
  * compile times are known and old and ir have the same shape (diff.h), one
@@ -65,7 +67,9 @@ const char *apply_path_name(enum apply_path path); /* "replace", "diff", "unchan
  * handles stay. Nothing differs: nothing is sent. Otherwise — no old, no
  * watch, tampered, a new shape, or the kernel refusing the diff (ENOENT,
  * EEXIST, ...) — rules_apply() replaces the table and the watch vouches for
- * it from then on. rep says which path was taken, why, and what was sent.
+ * it from then on (it does not listen meanwhile: see watch.h). rep says
+ * which path was taken, why, and what was sent; a replacement gives ir's
+ * run-time sets the carried elements, as rules_apply() does.
  *
  * 0 on success, else -errno with nothing changed, as rules_apply(). ir may
  * be old itself (re-apply: a no-op, or the repair of a tampered table). */

@@ -307,7 +307,23 @@ static void update(struct fx *f, struct pol *from, struct pol *to, struct apply_
 		      rep->messages, rep->bytes, rep->why[0] ? ": " : "", rep->why);
 }
 
-static size_t set_size(struct fx *f, const char *set);
+struct sized {
+	size_t n;
+};
+
+static void count_elem(void *ctx, const struct nl_elem *e)
+{
+	(void)e;
+	((struct sized *)ctx)->n++;
+}
+
+static size_t set_size(struct fx *f, const char *set)
+{
+	struct sized c = { 0 };
+
+	assert_int_equal(rules_nl_dump_set(f->nl, IR_TABLE, set, count_elem, &c), 0);
+	return c.n;
+}
 
 /* ---- diffs ------------------------------------------------------------------------ */
 
@@ -597,24 +613,6 @@ static void test_diff_leaves_bans_alone(void **state)
 
 /* ---- the watch ------------------------------------------------------------------------ */
 
-struct sized {
-	size_t n;
-};
-
-static void count_elem(void *ctx, const struct nl_elem *e)
-{
-	(void)e;
-	((struct sized *)ctx)->n++;
-}
-
-static size_t set_size(struct fx *f, const char *set)
-{
-	struct sized c = { 0 };
-
-	assert_int_equal(rules_nl_dump_set(f->nl, IR_TABLE, set, count_elem, &c), 0);
-	return c.n;
-}
-
 /* nft as a child whose pid we know */
 static pid_t nft_run(const char *args)
 {
@@ -652,6 +650,7 @@ static void test_foreign_rule_is_tampering(void **state)
 	struct fx *f = *state;
 	const struct rules_tamper *t;
 	struct apply_report rep;
+	char why[64];
 	size_t n;
 	pid_t pid;
 
@@ -673,12 +672,8 @@ static void test_foreign_rule_is_tampering(void **state)
 	assert_int_not_equal(t->portid, rules_nl_portid(f->nl));
 	update(f, &f->a, &f->b, &rep);
 	assert_int_equal(rep.path, APPLY_REPLACE);
-	{
-		char want[64];
-
-		snprintf(want, sizeof(want), "by nft (pid %d", (int)pid);
-		assert_non_null(strstr(rep.why, want));
-	}
+	snprintf(why, sizeof(why), "by nft (pid %d", (int)pid);
+	assert_non_null(strstr(rep.why, why));
 	apply_report_free(&rep);
 	assert_int_equal(rules_in("vpn"), n); /* the foreign rule went with the old table */
 	assert_false(rules_watch_tampered(f->w));
@@ -802,6 +797,7 @@ static void test_deaf_window(void **state)
 	struct rules_watch_stats st;
 	struct apply_report rep;
 	uint32_t g0, now;
+	char why[256];
 
 	pol_load(&f->a, ACLS_A, EXPOSE_NET, NULL, time(NULL));
 	update(f, NULL, &f->a, &rep);
@@ -829,12 +825,8 @@ static void test_deaf_window(void **state)
 	rules_watch_committed(f->w, rep.genid + 1, now, true);
 	apply_report_free(&rep);
 	assert_true(rules_watch_tampered(f->w));
-	{
-		char why[256];
-
-		rules_watch_describe(f->w, why, sizeof(why));
-		assert_non_null(strstr(why, "not listening"));
-	}
+	rules_watch_describe(f->w, why, sizeof(why));
+	assert_non_null(strstr(why, "not listening"));
 	/* a replacement through rules_update makes it whole again */
 	update(f, &f->a, &f->a, &rep);
 	assert_int_equal(rep.path, APPLY_REPLACE);
