@@ -84,11 +84,14 @@ $(B)/policyd-vpn: $(call obj,vpn/main.c) $(LIBVPN) $(LIBCOMMON)
 
 unit: $(UNIT_BINS)
 
-bench: $(B)/bench/incr $(B)/bench/handshake
+bench: $(B)/bench/incr $(B)/bench/handshake $(B)/bench/reload
 $(B)/bench/handshake: bench/handshake.c $(LIBVPN) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $^ $(LDLIBS)
 $(B)/bench/incr: bench/incr.c $(LIBRULES) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $^ $(LDLIBS)
+$(B)/bench/reload: bench/reload.c $(LIBRULES) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $^ $(LDLIBS)
 

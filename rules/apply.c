@@ -6,8 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "apply.h"
+#include "diff.h"
 #include "emit.h"
 
 #define GENID_RETRIES 5
@@ -47,6 +49,16 @@ void apply_report_free(struct apply_report *rep)
 	memset(rep, 0, sizeof(*rep));
 }
 
+const char *apply_path_name(enum apply_path path)
+{
+	switch (path) {
+	case APPLY_REPLACE: return "replace";
+	case APPLY_DIFF: return "diff";
+	case APPLY_UNCHANGED: return "unchanged";
+	}
+	return "?";
+}
+
 static void describe(const struct ir *ir, const struct nl_errors *errs, struct apply_report *rep)
 {
 	for (size_t i = 0; i < errs->n; i++) {
@@ -64,11 +76,8 @@ static void describe(const struct ir *ir, const struct nl_errors *errs, struct a
 /* ---- carrying live elements over ------------------------------------------------ */
 
 /* Sets the daemon fills at run time, not the policy: bans and breakglass
- * openings. A table swap carries their elements with the time they have
- * left, so a reload neither lifts a ban nor closes an opening. */
-static const char *const live_sets[] = { IR_SET_QUARANTINE4, IR_SET_QUARANTINE6, IR_SET_GLASS4,
-					 IR_SET_GLASS6 };
-#define NLIVE (sizeof(live_sets) / sizeof(live_sets[0]))
+ * openings (diff.h). A table swap carries their elements with the time they
+ * have left, so a reload neither lifts a ban nor closes an opening. */
 
 struct list_ctx {
 	const struct ir_set *s;
@@ -120,11 +129,11 @@ static void carry_elem(void *ctx, const struct ir_elem *e)
 /* A dump that fails (other than: no such set yet) fails the apply: a new
  * table without the bans in force would lift them silently. An interrupted
  * dump (the set changed meanwhile) is read again. */
-static int carry_live(struct rules_nl *nl, struct ir *ir, const size_t base[NLIVE],
+static int carry_live(struct rules_nl *nl, struct ir *ir, const size_t base[RULES_NLIVE],
 		      size_t *carried)
 {
-	for (size_t i = 0; i < NLIVE; i++) {
-		long s = ir_set_find(ir, live_sets[i]);
+	for (size_t i = 0; i < RULES_NLIVE; i++) {
+		long s = ir_set_find(ir, rules_live_sets[i]);
 		struct carry c;
 		int r = -EINTR;
 
@@ -143,24 +152,34 @@ static int carry_live(struct rules_nl *nl, struct ir *ir, const size_t base[NLIV
 	return 0;
 }
 
-static void uncarry(struct ir *ir, const size_t base[NLIVE])
+static void uncarry(struct ir *ir, const size_t base[RULES_NLIVE])
 {
-	for (size_t i = 0; i < NLIVE; i++) {
-		long s = ir_set_find(ir, live_sets[i]);
+	for (size_t i = 0; i < RULES_NLIVE; i++) {
+		long s = ir_set_find(ir, rules_live_sets[i]);
 
 		if (s >= 0)
 			ir->sets[s].n = base[i];
 	}
 }
 
+static size_t policy_elems(const struct ir *ir)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < ir->nsets; i++)
+		if (!rules_set_is_live(ir->sets[i].name))
+			n += ir->sets[i].n;
+	return n;
+}
+
 int rules_apply(struct rules_nl *nl, struct ir *ir, bool commit, struct apply_report *rep)
 {
-	size_t base[NLIVE];
+	size_t base[RULES_NLIVE];
 	int r = -ERESTART;
 
 	memset(rep, 0, sizeof(*rep));
-	for (size_t i = 0; i < NLIVE; i++) {
-		long s = ir_set_find(ir, live_sets[i]);
+	for (size_t i = 0; i < RULES_NLIVE; i++) {
+		long s = ir_set_find(ir, rules_live_sets[i]);
 
 		base[i] = s >= 0 ? ir->sets[s].n : 0;
 	}
@@ -182,6 +201,7 @@ int rules_apply(struct rules_nl *nl, struct ir *ir, bool commit, struct apply_re
 		if (r == 0) {
 			rep->messages = nlb_count(b);
 			rep->bytes = nlb_bytes(b);
+			rep->added = policy_elems(ir);
 			r = rules_nl_send(nl, b, commit, rep->genid, &errs);
 			if (r < 0 && r != -ERESTART)
 				describe(ir, &errs, rep);
@@ -189,6 +209,150 @@ int rules_apply(struct rules_nl *nl, struct ir *ir, bool commit, struct apply_re
 		nl_errors_free(&errs);
 		nlb_free(b);
 	}
+	return r;
+}
+
+/* ---- reloads: a diff where possible ---------------------------------------------- */
+
+/* The generation a batch bound to gen commits (the kernel skips 0). */
+static uint32_t gen_next(uint32_t gen)
+{
+	return gen + 1 ? gen + 1 : 1;
+}
+
+/* After a batch of ours (gen: the generation it committed, 0 if none):
+ * read what it sent, then tell the watch. The table has changed whatever
+ * happens here; should the socket fail, nothing is forgiven (a later sync
+ * finds the error again). */
+static void watch_committed(struct rules_nl *nl, struct rules_watch *w, uint32_t gen,
+			    bool replaced)
+{
+	uint32_t now_gen = gen - 1;
+
+	if (!w)
+		return;
+	if (rules_watch_drain(w) < 0 || rules_nl_genid(nl, &now_gen) < 0)
+		now_gen = gen - 1;
+	rules_watch_committed(w, gen, now_gen, replaced);
+}
+
+/* The whole table, with the watch deaf meanwhile: nobody else can commit
+ * inside our genid-bound batch, what came before it is undone by it, and
+ * what comes after is caught by the generation read after resuming. */
+static int update_replace(struct rules_nl *nl, struct rules_watch *w, struct ir *ir,
+			  struct apply_report *rep)
+{
+	bool paused = false;
+	uint32_t g0;
+	int r;
+
+	/* if it cannot pause, the watch stays subscribed and reads every event */
+	if (w && rules_nl_genid(nl, &g0) == 0)
+		paused = rules_watch_pause(w, g0) == 0;
+	r = rules_apply(nl, ir, true, rep);
+	if (paused)
+		rules_watch_resume(w);
+	watch_committed(nl, w, r == 0 ? gen_next(rep->genid) : 0, true);
+	return r;
+}
+
+static int send_diff(struct rules_nl *nl, const struct rules_diff *d, const struct ir *ir,
+		     uint32_t gen, struct apply_report *rep)
+{
+	struct nl_errors errs = { 0 };
+	struct nlb *b = nlb_new();
+	int r;
+
+	if (!b)
+		return -ENOMEM;
+	r = rules_diff_emit(d, ir, b);
+	rep->messages = nlb_count(b);
+	rep->bytes = nlb_bytes(b);
+	if (r == 0)
+		r = rules_nl_send(nl, b, true, gen, &errs);
+	if (r < 0 && r != -ERESTART && errs.n)
+		snprintf(rep->why, sizeof(rep->why), "the kernel refused the diff: %s: %s",
+			 msg_what(errs.v[0].type), strerror(errs.v[0].err));
+	else if (r < 0 && r != -ERESTART)
+		snprintf(rep->why, sizeof(rep->why), "the diff was not applied: %s", strerror(-r));
+	nl_errors_free(&errs);
+	nlb_free(b);
+	return r;
+}
+
+/* 0: applied (or nothing to do); 1: replace instead, rep->why says why;
+ * -errno. Read the generation, drain the watch up to it, decide, send
+ * bound to it: a change committed after the drain makes the kernel refuse
+ * the batch (ERESTART), and the next round sees it. */
+static int update_diff(struct rules_nl *nl, struct rules_watch *w, const struct rules_diff *d,
+		       const struct ir *ir, struct apply_report *rep)
+{
+	int r = -ERESTART;
+
+	for (int attempt = 0; attempt < GENID_RETRIES && r == -ERESTART; attempt++) {
+		if ((r = rules_nl_genid(nl, &rep->genid)) < 0 ||
+		    (r = rules_watch_sync(w, rep->genid)) < 0)
+			return r;
+		if (rules_watch_tampered(w)) {
+			rules_watch_describe(w, rep->why, sizeof(rep->why));
+			return 1;
+		}
+		if (rules_diff_empty(d)) {
+			rep->path = APPLY_UNCHANGED;
+			return 0;
+		}
+		r = send_diff(nl, d, ir, rep->genid, rep);
+	}
+	if (r == 0) {
+		rep->path = APPLY_DIFF;
+		watch_committed(nl, w, gen_next(rep->genid), false);
+		return 0;
+	}
+	if (r == -ENOMEM)
+		return r;
+	if (r == -ERESTART)
+		snprintf(rep->why, sizeof(rep->why), "the ruleset kept changing under the diff");
+	return 1;
+}
+
+/* Why the table cannot be updated by a diff, before looking at the kernel. */
+static bool diff_possible(struct rules_watch *w, const struct ir *old, int64_t old_at,
+			  const struct ir *ir, int64_t at, char *why, size_t len)
+{
+	if (!old)
+		snprintf(why, len, "no table of ours to compare with");
+	else if (!w)
+		snprintf(why, len, "no watch to vouch for the table");
+	else if (!old_at || !at)
+		snprintf(why, len, "compile times unknown");
+	else
+		return rules_diff_same_shape(old, ir, why, len);
+	return false;
+}
+
+int rules_update(struct rules_nl *nl, struct rules_watch *w, const struct ir *old,
+		 int64_t old_at, struct ir *ir, int64_t at, struct apply_report *rep)
+{
+	char why[sizeof(rep->why)];
+	struct rules_diff *d = NULL;
+	int r = 1;
+
+	memset(rep, 0, sizeof(*rep));
+	if (diff_possible(w, old, old_at, ir, at, why, sizeof(why))) {
+		if ((r = rules_diff_new(old, old_at, ir, at, (int64_t)time(NULL), &d)) < 0)
+			return r;
+		rep->added = d->added;
+		rep->removed = d->removed;
+		rep->expired = d->expired;
+		r = update_diff(nl, w, d, ir, rep);
+		rules_diff_free(d);
+		snprintf(why, sizeof(why), "%s", rep->why);
+	}
+	if (r <= 0)
+		return r;
+	r = update_replace(nl, w, ir, rep);
+	rep->path = APPLY_REPLACE;
+	snprintf(rep->why, sizeof(rep->why), "%s", why);
 	return r;
 }
 

@@ -1,5 +1,8 @@
 /* apply.h — putting a node's table into the kernel, and changing it live.
  *
+ * rules_update() is what a reload calls: element changes when only set
+ * elements differ, rules_apply() otherwise.
+ *
  * rules_apply() replaces `table inet policyd` in the current network
  * namespace in one transaction: the old table, or the new one, never a mix,
  * never nothing, and no other table touched. Quarantine bans and breakglass
@@ -16,6 +19,13 @@
 #include "ir.h"
 #include "nl.h"
 #include "policy.h"
+#include "watch.h"
+
+enum apply_path {
+	APPLY_REPLACE,        /* the whole table swapped (add, delete, create) */
+	APPLY_DIFF,           /* only set elements deleted and added */
+	APPLY_UNCHANGED,      /* nothing differed: nothing sent */
+};
 
 struct apply_report {
 	char **errors;        /* one line per kernel error, naming the policy rule */
@@ -24,6 +34,11 @@ struct apply_report {
 	size_t bytes;
 	size_t carried;       /* quarantine elements carried over */
 	uint32_t genid;       /* generation the batch was built against */
+	enum apply_path path;
+	size_t added;         /* policy set elements written (replace: all of them) */
+	size_t removed;       /* diff: elements deleted (replace: the old table goes whole) */
+	size_t expired;       /* diff: old elements past their expiry, left to the kernel */
+	char why[256];        /* rules_update chose APPLY_REPLACE: why not a diff */
 };
 
 /* commit=false: the kernel validates everything, nothing is committed.
@@ -32,6 +47,34 @@ struct apply_report {
  * elements. */
 int rules_apply(struct rules_nl *nl, struct ir *ir, bool commit, struct apply_report *rep);
 void apply_report_free(struct apply_report *rep);
+const char *apply_path_name(enum apply_path path); /* "replace", "diff", "unchanged" */
+
+/* A reload: put ir in force, as element changes against old when possible.
+ *
+ * old is the IR last put in force by rules_update() on this socket (NULL
+ * for the first apply), still alive with the policy it was compiled from;
+ * old_at and at are the compile times (compile_opts.now, which the caller
+ * must set, not leave 0, and keep) of old and ir. w is the watch of this
+ * namespace (watch.h), kept open from the first rules_update() on: a watch
+ * that has not seen a replacement of ours vouches for nothing.
+ *
+ * When the watch vouches for the table (nobody else changed it), the
+ * compile times are known and old and ir have the same shape (diff.h), one
+ * batch with only the element deletions and additions of the policy sets
+ * that differ is sent, bound to the generation read before the watch was
+ * drained (-ERESTART from the kernel: read, drain and decide again); the
+ * run-time sets (bans, openings) are not touched at all, rule counters and
+ * handles stay. Nothing differs: nothing is sent. Otherwise — no old, no
+ * watch, tampered, a new shape, or the kernel refusing the diff (ENOENT,
+ * EEXIST, ...) — rules_apply() replaces the table and the watch vouches for
+ * it from then on (it does not listen meanwhile: see watch.h). rep says
+ * which path was taken, why, and what was sent; a replacement gives ir's
+ * run-time sets the carried elements, as rules_apply() does.
+ *
+ * 0 on success, else -errno with nothing changed, as rules_apply(). ir may
+ * be old itself (re-apply: a no-op, or the repair of a tampered table). */
+int rules_update(struct rules_nl *nl, struct rules_watch *w, const struct ir *old,
+		 int64_t old_at, struct ir *ir, int64_t at, struct apply_report *rep);
 
 /* Live changes on the installed table, each one small atomic batch. */
 int rules_quarantine_add(struct rules_nl *nl, const struct addr *a, uint64_t timeout_ms);

@@ -622,3 +622,28 @@ int emit_table(struct nlb *b, const struct ir *ir, bool replace)
 		r = put_rule(b, ir, &ir->rules[i]);
 	return r;
 }
+
+/* ---- incremental updates (rules/diff.c) ------------------------------------------ */
+
+int emit_elems_diff(struct nlb *b, const struct ir *ir, const struct ir_set *s,
+		    const struct ir_elem *v, size_t n, bool add, bool zero_end)
+{
+	struct elem_writer w = { .b = b, .set = s->name,
+				 .msgtype = add ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM };
+	int r = 0;
+
+	if (zero_end) { /* the end element at 0 that put_elems writes for an rbtree set */
+		uint8_t zero[16] = { 0 };
+		struct nftnl_set_elem *e = elem_alloc(zero, (uint32_t)addr_size(s->family),
+						      NFT_SET_ELEM_INTERVAL_END);
+
+		r = e ? ew_add(&w, e, 0) : -ENOMEM;
+	}
+	for (size_t i = 0; i < n && r == 0; i++)
+		r = put_elem(&w, ir, s, &v[i]);
+	if (r == 0)
+		r = ew_flush(&w);
+	if (w.cur)
+		nftnl_set_free(w.cur);
+	return r;
+}

@@ -212,6 +212,11 @@ void rules_nl_close(struct rules_nl *nl)
 	free(nl);
 }
 
+uint32_t rules_nl_portid(const struct rules_nl *nl)
+{
+	return nl->portid;
+}
+
 static void size_buffers(struct rules_nl *nl, size_t sndbytes, size_t nmsgs)
 {
 	int fd = mnl_socket_get_fd(nl->sock);

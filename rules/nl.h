@@ -45,6 +45,10 @@ int nlb_walk(struct nlb *b, int (*fn)(const struct nlmsghdr *nlh, void *ctx), vo
 
 int rules_nl_open(struct rules_nl **out);
 void rules_nl_close(struct rules_nl *nl);
+/* The socket's netlink port id: the kernel stamps it on the ruleset events
+ * (NFNLGRP_NFTABLES) of every batch sent here, so a watch can tell our
+ * changes from everyone else's (watch.h). */
+uint32_t rules_nl_portid(const struct rules_nl *nl);
 /* Current generation id of the ruleset (NFT_MSG_GETGEN). */
 int rules_nl_genid(struct rules_nl *nl, uint32_t *genid);
 
