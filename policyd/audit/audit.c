@@ -457,6 +457,10 @@ static int scan_failed(struct audit *a, int r, const struct scan_info *si)
 				    a->o.timeout);
 	case -EFBIG:
 		return report_error(&a->rep, "nmap's XML output is larger than the parser takes");
+	case -E2BIG:
+		return report_error(&a->rep, "nmap's XML output lists more than %u port states for "
+				    "one protocol (nmap reports each port once): refused",
+				    NMAPXML_MAX_PORTS);
 	case -EIO:
 		if (!si->signal && si->status == 0)
 			return report_error(&a->rep, "nmap did not finish its scan: %s",

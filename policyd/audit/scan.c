@@ -370,7 +370,8 @@ int scan_run(const struct scan_opts *o, struct nmap_result **out, struct scan_in
 	if (info->status != 0)
 		r = -EIO;
 	else if (io.xml_err || nmapxml_finish(io.x, out) < 0)
-		r = io.xml_err == -ENOMEM || io.xml_err == -EFBIG ? io.xml_err : -EBADMSG;
+		r = io.xml_err == -ENOMEM || io.xml_err == -EFBIG || io.xml_err == -E2BIG
+			    ? io.xml_err : -EBADMSG;
 	else if (!(*out)->finished || (*out)->exit_error) /* nmap says it did not finish */
 		r = -EIO;
 	if (r == -EIO && *out) {

@@ -47,6 +47,7 @@ void scan_argv_free(char **argv);
  * and wrote a complete document; -ENOENT/-EACCES: nmap could not be run;
  * -ETIMEDOUT: stopped at the deadline; -EIO: nmap failed (see
  * info->status, info->stderr_text); -EBADMSG: its XML did not parse;
+ * -EFBIG, -E2BIG: its XML is over the parser's bounds (nmapxml.h);
  * -ENOMEM. info is filled in every case. */
 int scan_run(const struct scan_opts *o, struct nmap_result **out, struct scan_info *info);
 
