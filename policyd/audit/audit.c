@@ -404,8 +404,9 @@ static void probe_wg(struct audit *a)
 	switch (pr.result) {
 	case WGPROBE_HANDSHAKE:
 		w->check = WG_VERIFIED;
-		snprintf(w->text, sizeof(w->text), "handshake completed as %s in %.1f ms",
-			 a->p->nodes[a->as].name, pr.rtt_ms);
+		snprintf(w->text, sizeof(w->text), "handshake completed as %s in %.1f ms%s",
+			 a->p->nodes[a->as].name, pr.rtt_ms, pr.cookie ? " (after a cookie reply: "
+			 "the node is under load)" : "");
 		break;
 	case WGPROBE_REFUSED:
 		w->check = WG_NOTICE;
@@ -492,6 +493,22 @@ static int host_missing(struct audit *a)
 			    first[0] ? "; nmap: " : "", first);
 }
 
+/* Is nmap's report about the target? (One host is scanned; a report about
+ * another one is not evidence about this one.) */
+static bool same_host(const struct nmap_result *res, const struct addr *target)
+{
+	struct addr h;
+
+	return addr_parse(res->host_addr, &h) == 0 && h.family == target->family &&
+	       !memcmp(h.b, target->b, addr_size(h.family));
+}
+
+static int other_host(struct audit *a, const struct nmap_result *res)
+{
+	return report_error(&a->rep, "nmap's report is about %s, not the target %s",
+			    res->host_addr[0] ? res->host_addr : "no address", a->o.target);
+}
+
 /* Nothing answered on any port: the host must prove it is there some other
  * way (ARP/ND during the scan, or host discovery now), or the audit fails. */
 static int check_alive(struct audit *a)
@@ -514,6 +531,11 @@ static int check_alive(struct audit *a)
 	so.probe_tcp = &probe;
 	r = scan_run(&so, &disc, &si);
 	free(probe.v);
+	if (r == 0 && disc->host == NMAP_HOST_UP && !same_host(disc, &a->target)) {
+		other_host(a, disc);
+		nmap_result_free(disc);
+		return -1;
+	}
 	if (r == 0 && disc->host == NMAP_HOST_UP) {
 		report_notice(&a->rep, "no scanned port answered; the host answered host discovery "
 			      "(%s)", disc->host_reason);
@@ -542,6 +564,8 @@ static int run_nmap(struct audit *a)
 	a->rep.seconds = a->si.seconds;
 	if (a->res->host != NMAP_HOST_UP)
 		return host_missing(a);
+	if (!same_host(a->res, &a->target))
+		return other_host(a, a->res);
 	return 0;
 }
 

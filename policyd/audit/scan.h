@@ -25,8 +25,6 @@ struct scan_opts {
 	int timing;                    /* -T0..5; -1: nmap's default */
 	unsigned min_rate;             /* --min-rate; 0: nmap's default */
 	int max_retries;               /* --max-retries; -1: nmap's default */
-	unsigned max_rtt_ms;           /* --max-rtt-timeout; 0: nmap's default */
-	bool defeat_rst;               /* --defeat-rst-ratelimit */
 	unsigned timeout;              /* seconds before nmap is stopped; 0: none */
 };
 

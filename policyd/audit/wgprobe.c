@@ -125,7 +125,7 @@ static int take(struct probe *p, const uint8_t *buf, size_t n, struct wgprobe_re
 	}
 	if (n == COOKIE_REPLY_LEN && noise_le32(buf) == COOKIE_MSG_REPLY &&
 	    cookie_consume_reply(&p->cm, buf, now_s()) == 0) {
-		rep->cookie = 1;
+		rep->cookie = true;
 		return 2;
 	}
 	rep->result = WGPROBE_BOGUS;

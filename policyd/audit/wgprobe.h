@@ -12,6 +12,7 @@
 #ifndef POLICYD_AUDIT_WGPROBE_H
 #define POLICYD_AUDIT_WGPROBE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "addr.h"
@@ -36,7 +37,7 @@ struct wgprobe_report {
 	enum wgprobe_result result;
 	unsigned sent;             /* initiations sent */
 	double rtt_ms;             /* of the answer that decided */
-	int cookie;                /* the node was under load and sent a cookie reply */
+	bool cookie;               /* the node was under load and sent a cookie reply */
 };
 
 /* 0 with the report, or -errno when the probe could not be sent at all. */

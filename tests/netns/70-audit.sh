@@ -214,6 +214,24 @@ printf '#!/bin/sh\necho "<?xml version=\\"1.0\\"?><nmaprun scanner=\\"nmap\\" ve
 chmod 755 "$T/fake-nmap"
 audit "$LAB_NET" --node server --target "$LAB_SRV4" "${DECLARED[@]}" --nmap "$T/fake-nmap"
 expect_eq "nmap exits 0 without finishing its report: exit 2" "$AUDIT_RC" 2
+# a stand-in nmap whose complete report is about another host, where port 22
+# looks just as the policy wants it
+cat >"$T/other-nmap" <<'EOF'
+#!/bin/sh
+cat <<'XML'
+<?xml version="1.0"?>
+<nmaprun scanner="nmap" version="7.93"><scaninfo type="syn" protocol="tcp"/>
+<host><status state="up" reason="arp-response"/><address addr="198.51.100.77" addrtype="ipv4"/>
+<ports><port protocol="tcp" portid="22"><state state="filtered" reason="no-response"/></port></ports>
+</host><runstats><finished elapsed="0.1" exit="success"/><hosts up="1" down="0" total="1"/></runstats>
+</nmaprun>
+XML
+EOF
+chmod 755 "$T/other-nmap"
+audit "$LAB_NET" --node server --target "$LAB_SRV4" --ports 22 --nmap "$T/other-nmap"
+expect_eq "nmap's report is about another host: exit 2, never a match" "$AUDIT_RC" 2
+check "...and the error names both addresses" \
+	grep -q "report is about 198.51.100.77, not the target $LAB_SRV4" "$T/audit.err"
 
 # ---- without root ------------------------------------------------------------------------------
 chmod 755 "$T"
