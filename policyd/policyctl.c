@@ -529,6 +529,7 @@ struct command {
 	int (*fn)(const struct cmd_opts *);
 	bool needs_file;
 	const char *help;
+	int (*run)(int argc, char **argv); /* a verb that parses its own options */
 };
 
 static const struct command commands[] = {
@@ -555,6 +556,11 @@ static const struct command commands[] = {
 	{ "reauth", cmd_reauth, false, "NODE             lift a peer's quarantine" },
 	{ "reload", cmd_reload, false,
 	  "[--control PATH]   reload the daemon's policy (a bad one is refused, the old stays)" },
+	{ "audit", NULL, false,
+	  "FILE --node NAME --target ADDR [--zone public|vpn] [--as PEER [--key FILE]]\n"
+	  "              [--ports all|declared|LIST] [--json]   nmap vs the policy\n"
+	  "              FILE --node NAME --local [--json]    this host's listeners vs the policy",
+	  audit_main },
 };
 
 static int usage(void)
@@ -562,10 +568,6 @@ static int usage(void)
 	fprintf(stderr, "usage: policyctl COMMAND [ARGS]\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(stderr, "  %-11s %s\n", commands[i].name, commands[i].help);
-	fprintf(stderr, "  %-11s %s\n", "audit",
-		"FILE --node NAME --target ADDR [--zone public|vpn] [--as PEER [--key FILE]]\n"
-		"              [--ports all|declared|LIST] [--json]   nmap vs the policy\n"
-		"              FILE --node NAME --local [--json]    this host's listeners vs the policy");
 	fprintf(stderr, "\noptions: --now RFC3339  evaluate expiry as of that time (tests)\n");
 	return EXIT_USAGE;
 }
@@ -655,11 +657,11 @@ int main(int argc, char **argv)
 		fatal("libsodium failed to initialise");
 	if (argc < 2)
 		return usage();
-	if (!strcmp(argv[1], "audit"))
-		return audit_main(argc - 1, argv + 1);
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		if (strcmp(argv[1], commands[i].name))
 			continue;
+		if (commands[i].run)
+			return commands[i].run(argc - 1, argv + 1);
 		if (parse_opts(argc - 1, argv + 1, &commands[i], &o) < 0)
 			return usage();
 		return commands[i].fn(&o);

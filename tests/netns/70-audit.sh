@@ -170,6 +170,10 @@ expect_eq "foreign drop of 443: internet audit reports drift (exit 1)" "$AUDIT_R
 has_row "foreign drop of 443: 443/tcp expected open, filtered, cause named" 443/tcp \
 	'open +filtered +no-response +expose "web" +DRIFT +a drop outside policyd'
 has_row "foreign drop of 443: 80/tcp still matches" 80/tcp 'open +open .* ok'
+audit "$LAB_NET" --node server --target "$LAB_SRV4" "${DECLARED[@]}" --json
+expect_eq "foreign drop of 443: 443/tcp is the only drift (JSON), the WireGuard port no drift either" \
+	"$(json_get '[(p["first"], p["last"]) for p in j["ports"] if p["status"] == "drift"], j["summary"]["drift"], j["wireguard"]["status"]')" \
+	"[(443, 443)] 1 not verifiable"
 audit "$LAB_SRV" --node server --local
 check "--local names the foreign table" grep -q 'other tables: table inet intruder' "$T/audit.out"
 nft_in "$LAB_SRV" delete table inet intruder
