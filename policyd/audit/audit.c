@@ -576,7 +576,7 @@ static int compare_and_judge(struct audit *a)
 	struct nmap_result empty = { .nreasons = 1 };
 	const struct nmap_result *res = a->res ? a->res : &empty;
 
-	if (compare_run(a->e, res, &a->c, &a->d) < 0)
+	if (compare_run(a->e, res, &a->d) < 0)
 		return report_error(&a->rep, "out of memory");
 	a->rep.d = &a->d;
 	if (a->d.count[AUDIT_UNKNOWN])

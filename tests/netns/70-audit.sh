@@ -178,6 +178,25 @@ audit "$LAB_SRV" --node server --local
 check "--local names the foreign table" grep -q 'other tables: table inet intruder' "$T/audit.out"
 nft_in "$LAB_SRV" delete table inet intruder
 
+# ---- drift 2b: a foreign table rejects a dropped port with a TCP reset ------------------------
+# before policyd's drop: from outside this is exactly what a missing table
+# looks like (closed, reset), so the cause must name both
+
+nft_in "$LAB_SRV" -f - <<'EOF'
+table inet intruder {
+	chain input {
+		type filter hook input priority -50; policy accept;
+		tcp dport 22 reject with tcp reset
+	}
+}
+EOF
+audit "$LAB_NET" --node server --target "$LAB_SRV4" "${DECLARED[@]}" --json
+expect_eq "foreign reset of 22: internet audit reports drift (exit 1)" "$AUDIT_RC" 1
+expect_eq "foreign reset of 22: the only drift, closed by a reset, both causes named" \
+	"$(json_get '[(p["first"], p["expected"], p["observed"], p["reason"], "missing or changed" in p["note"], "another table rejects it (reset) before policyd" in p["note"]) for p in j["ports"] if p["status"] == "drift"]')" \
+	"[(22, 'filtered', 'closed', 'reset', True, True)]"
+nft_in "$LAB_SRV" delete table inet intruder
+
 # ---- drift 3: a foreign table drops an ACL-allowed VPN port --------------------------------------
 
 nft_in "$LAB_SRV" -f - <<EOF
