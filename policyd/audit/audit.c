@@ -588,19 +588,36 @@ static int compare_and_judge(struct audit *a)
 		probe_wg(a);
 	if (a->rep.exit == EXIT_ERROR)
 		return -1;
-	/* no port scanned and the WireGuard port not proven either way: nothing
-	 * was compared, so nothing may pass */
-	if (!a->res && a->rep.wg.check == WG_NOT_VERIFIABLE)
-		return report_error(&a->rep, "nothing verified: only the WireGuard port was in "
-				    "scope and it needs a peer key (--as PEER --key FILE)");
+	/* no port compared and no handshake: nothing was proven, so nothing may
+	 * pass (silence to a known peer's key is drift, not a pass either) */
+	if (!a->e->n && a->rep.wg.check != WG_VERIFIED && a->rep.wg.check != WG_DRIFT)
+		return report_error(&a->rep, "nothing verified: no port was compared, and the "
+				    "WireGuard port %s", a->rep.wg.check == WG_NOT_VERIFIABLE
+				    ? "needs a peer key (--as PEER --key FILE)"
+				    : "gave no handshake");
 	a->rep.exit = a->d.count[AUDIT_DRIFT] || a->rep.wg.check == WG_DRIFT ? EXIT_DRIFT
 									     : EXIT_MATCH;
 	return 0;
 }
 
+/* No port in the plan and no WireGuard port to probe: say why, never pass. */
+static int nothing_to_audit(struct audit *a, bool udp_left_out)
+{
+	if (udp_left_out)
+		return report_error(&a->rep, "nothing to audit: the ports asked for are UDP, and "
+				    "nmap's UDP scan needs root (run as root, or list TCP ports)");
+	if (!strcmp(a->o.ports, "declared"))
+		return report_error(&a->rep, "nothing to audit: %s declares no port (no expose "
+				    "rule, acl or breakglass names it) and has no endpoint; list "
+				    "ports with --ports", a->o.node);
+	return report_error(&a->rep, "nothing to audit: no port in scope (--ports %s)",
+			    a->o.ports);
+}
+
 static int plan(struct audit *a)
 {
 	struct expect_vantage v = { .zone = a->c.zone, .src = &a->src, .now = time(NULL) };
+	bool udp_left_out;
 	char err[512];
 
 	if (pick_vantage(a) < 0)
@@ -617,13 +634,16 @@ static int plan(struct audit *a)
 			      "--ports udp:N-M)");
 	if (plan_wg(a) < 0)
 		return -1;
-	if (geteuid() != 0 && a->ports.udp.n) { /* not in the plan: no UNKNOWN rows */
+	udp_left_out = geteuid() != 0 && a->ports.udp.n;
+	if (udp_left_out) { /* not in the plan: no UNKNOWN rows */
 		report_notice(&a->rep, "UDP ports not scanned: nmap's UDP scan needs root");
 		free(a->ports.udp.v);
 		a->ports.udp = (struct rangeset){ 0 };
 	}
 	if (expect_build(a->p, a->node, &v, &a->ports, &a->e) < 0)
 		return report_error(&a->rep, "out of memory");
+	if (!a->e->n && !a->wg_check)
+		return nothing_to_audit(a, udp_left_out);
 	if (a->c.zone == EXPECT_VPN && expect_node_by_addr(a->p, &a->src) < 0)
 		report_notice(&a->rep, "the source %s is no node's VPN address: the policy gives "
 			      "it nothing", a->src_str);

@@ -101,9 +101,13 @@ has_row "internet: 53/udp expected filtered, observed open|filtered" 53/udp \
 # ---- the WireGuard port: a real handshake -------------------------------------------------
 
 audit "$LAB_NET" --node server --target "$LAB_SRV4" --ports udp:51820 --key "$T/alice.key"
-expect_eq "WireGuard port, nothing listening: a notice, not drift (exit 0)" "$AUDIT_RC" 0
+expect_eq "WireGuard port alone, nothing listening: no handshake, nothing compared: exit 2" \
+	"$AUDIT_RC" 2
 has_row "WireGuard port, nothing listening: refused (ICMP port unreachable)" 51820/udp \
 	'refused .*nothing listens'
+check "...and the error says nothing was verified" \
+	grep -q 'nothing verified: no port was compared, and the WireGuard port gave no handshake' \
+	"$T/audit.err"
 WG_IF=wga$$
 netns_bg "$LAB_SRV" env WG_PROCESS_FOREGROUND=1 wireguard-go "$WG_IF" >"$T/wg.log" 2>&1
 cleanup_file "/var/run/wireguard/$WG_IF.sock"
@@ -231,6 +235,11 @@ expect_eq "a bad --ports list: exit 2" "$AUDIT_RC" 2
 check "a bad --ports list: the error quotes the bad item" grep -q '"nope"' "$T/audit.err"
 audit "$LAB_NET" --node server --target 198.51.100.99 --ports udp:51820
 expect_eq "only the WireGuard port, no key, nothing there: exit 2 (nothing verified)" "$AUDIT_RC" 2
+audit "$LAB_NET" --node alice --target "$LAB_SRV4" --ports declared
+expect_eq "--ports declared on a node that declares nothing and has no endpoint: exit 2" \
+	"$AUDIT_RC" 2
+check "...and the error says why" grep -q 'nothing to audit: alice declares no port' "$T/audit.err"
+
 # a stand-in nmap that prints the start of a report and exits 0
 printf '#!/bin/sh\necho "<?xml version=\\"1.0\\"?><nmaprun scanner=\\"nmap\\" version=\\"7.93\\">"\n' \
 	>"$T/fake-nmap"
@@ -270,6 +279,9 @@ asuser "$LAB_NET" --node server --target "$LAB_SRV4" --ports 22,443,udp:53
 expect_eq "as nobody, a port list with UDP in it: a connect scan of TCP, exit 0" "$AUDIT_RC" 0
 check "as nobody: UDP is left out with a notice, not an unknown state" \
 	grep -q "UDP ports not scanned" "$T/audit.out"
+asuser "$LAB_NET" --node server --target "$LAB_SRV4" --ports udp:53
+expect_eq "as nobody, only UDP ports: nothing scanned, exit 2 (was a match)" "$AUDIT_RC" 2
+check "...and the error says UDP needs root" grep -q "nmap's UDP scan needs root" "$T/audit.err"
 asuser "$LAB_SRV" --node server --local
 expect_eq "as nobody, --local cannot read nftables: exit 2, never a match" "$AUDIT_RC" 2
 asuser "$LAB_SRV" --node server --local --json

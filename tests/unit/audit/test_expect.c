@@ -195,6 +195,36 @@ static void test_declared_ports(void **state)
 	expect_ports_free(&ps);
 }
 
+/* A node that declares "udp:*" and "tcp:*": every TCP port from 1 (the
+ * policy's "*" includes 0), and UDP left out with the mark, not expanded. */
+static void test_declared_stars(void **state)
+{
+	static const char text[] =
+		"{ \"version\": 1, \"network\": { \"ipv4\": \"100.64.0.0/24\" },\n"
+		"  \"nodes\": { \"a\": { \"key\": \"" K1 "\", \"ips\": [\"100.64.0.1\"] },\n"
+		"             \"b\": { \"key\": \"" K2 "\", \"ips\": [\"100.64.0.2\"] } },\n"
+		"  \"acls\": [ { \"id\": \"x\", \"src\": [\"b\"], \"dst\": [\"a\"],\n"
+		"              \"ports\": [\"udp:*\", \"tcp:*\"] } ] }\n";
+	struct policy_opts o = { .now = NOW };
+	struct expect_ports ps = { 0 };
+	struct policy *p;
+	struct diags d;
+
+	(void)state;
+	diags_init(&d);
+	p = policy_load(text, strlen(text), &o, &d);
+	diags_free(&d);
+	assert_non_null(p);
+	assert_int_equal(expect_ports_declared(p, 0, &ps), 0);
+	assert_true(ps.udp_star);
+	assert_int_equal(ps.udp.n, 0);
+	assert_int_equal(ps.tcp.n, 1);
+	assert_int_equal(ps.tcp.v[0].lo, 1);
+	assert_int_equal(expect_ports_count(&ps), 65535);
+	expect_ports_free(&ps);
+	policy_free(p);
+}
+
 static void test_ports_list(void **state)
 {
 	struct fx *f = *state;
@@ -519,6 +549,7 @@ int main(void)
 		cmocka_unit_test(test_vpn_as_peers),
 		cmocka_unit_test(test_vpn_needs_a_source),
 		cmocka_unit_test(test_declared_ports),
+		cmocka_unit_test(test_declared_stars),
 		cmocka_unit_test(test_ports_list),
 		cmocka_unit_test(test_node_lookup),
 		cmocka_unit_test(test_compare_match),
