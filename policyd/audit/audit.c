@@ -285,6 +285,45 @@ static int pick_as(struct audit *a)
 
 static int load_key(struct audit *a);
 
+/* The vpn zone without --as: which peer's address does this host hold? */
+static int vpn_needs_as(struct audit *a)
+{
+	char ifn[IF_NAMESIZE], s[ADDR_STRLEN];
+
+	for (size_t n = 0; n < a->p->nnodes; n++)
+		for (size_t i = 0; n != a->node && i < a->p->nodes[n].nips; i++) {
+			const struct addr *ip = &a->p->nodes[n].ips[i].a;
+
+			if (ip->family == a->target.family && vantage_local_iface(ip, ifn))
+				return report_error(&a->rep, "the vpn zone needs --as PEER, the peer "
+						    "the scan is judged as; this host holds %s's "
+						    "address %s: add --as %s", a->p->nodes[n].name,
+						    addr_str(ip, s), a->p->nodes[n].name);
+		}
+	return report_error(&a->rep, "the vpn zone needs --as PEER: run the audit on a peer, "
+			    "from its VPN address (without one the probes would not go through "
+			    "the mesh, and what they met would be judged as nobody's)");
+}
+
+/* The zone must match the target: a VPN audit scans one of the node's VPN
+ * addresses as a peer; a public one does not scan into the mesh. */
+static int check_zone(struct audit *a)
+{
+	long owner = expect_node_by_addr(a->p, &a->target);
+
+	if (a->c.zone == EXPECT_PUBLIC && expect_in_mesh(a->p, &a->target))
+		return report_error(&a->rep, "%s is inside the mesh: its probes arrive over the VPN, "
+				    "where the acls decide, not the public side; audit a public "
+				    "address, or use --zone vpn --as PEER", a->o.target);
+	if (a->c.zone == EXPECT_VPN && owner != (long)a->node)
+		return report_error(&a->rep, "--zone vpn: %s is not one of %s's VPN addresses (it "
+				    "is %s's)", a->o.target, a->o.node,
+				    owner >= 0 ? a->p->nodes[owner].name : "no node");
+	if (a->c.zone == EXPECT_VPN && !a->o.as && !a->o.key)
+		return vpn_needs_as(a);
+	return 0;
+}
+
 static int pick_vantage(struct audit *a)
 {
 	char ifn[IF_NAMESIZE];
@@ -300,6 +339,8 @@ static int pick_vantage(struct audit *a)
 		return report_error(&a->rep, "%s is an address of this host: probes would go over "
 				    "loopback, which policyd always accepts; audit from another "
 				    "host, or use --local", a->o.target), -1;
+	if (check_zone(a) < 0)
+		return -1;
 	if (a->o.key && !a->o.as) { /* the key's owner is the vantage, as with --as */
 		if (load_key(a) < 0)
 			return -1;
@@ -644,9 +685,6 @@ static int plan(struct audit *a)
 		return report_error(&a->rep, "out of memory");
 	if (!a->e->n && !a->wg_check)
 		return nothing_to_audit(a, udp_left_out);
-	if (a->c.zone == EXPECT_VPN && expect_node_by_addr(a->p, &a->src) < 0)
-		report_notice(&a->rep, "the source %s is no node's VPN address: the policy gives "
-			      "it nothing", a->src_str);
 	a->c.breakglass = a->p->breakglass.present ? &a->p->breakglass.ports : NULL;
 	return 0;
 }

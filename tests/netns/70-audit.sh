@@ -240,6 +240,21 @@ expect_eq "--ports declared on a node that declares nothing and has no endpoint:
 	"$AUDIT_RC" 2
 check "...and the error says why" grep -q 'nothing to audit: alice declares no port' "$T/audit.err"
 
+# ---- the zone must fit the target and the vantage point ------------------------------------
+audit "$LAB_PEER" --node server --target "$LAB_SRV_VPN4" "${DECLARED[@]}"
+expect_eq "vpn zone without --as: exit 2, never a scan judged as nobody's" "$AUDIT_RC" 2
+check "...and the error names the peer whose address this host holds" \
+	grep -q "the vpn zone needs --as PEER.*this host holds alice's address $LAB_ALICE4: add --as alice" \
+	"$T/audit.err"
+audit "$LAB_NET" --node server --target "$LAB_SRV_VPN4" --zone vpn "${DECLARED[@]}"
+expect_eq "vpn zone from a host without a mesh address: exit 2" "$AUDIT_RC" 2
+check "...and the error says to run it on a peer" grep -q 'run the audit on a peer' "$T/audit.err"
+audit "$LAB_PEER" --node server --target "$LAB_SRV_VPN4" --zone public "${DECLARED[@]}"
+expect_eq "public zone with a target inside the mesh: exit 2" "$AUDIT_RC" 2
+audit "$LAB_SRV" --node server --target "$LAB_ALICE4" --as bob "${DECLARED[@]}"
+expect_eq "vpn zone with another node's VPN address as target: exit 2" "$AUDIT_RC" 2
+check "...and the error names its owner" \
+	grep -q "$LAB_ALICE4 is not one of server's VPN addresses (it is alice's)" "$T/audit.err"
 # a stand-in nmap that prints the start of a report and exits 0
 printf '#!/bin/sh\necho "<?xml version=\\"1.0\\"?><nmaprun scanner=\\"nmap\\" version=\\"7.93\\">"\n' \
 	>"$T/fake-nmap"
