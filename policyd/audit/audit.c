@@ -236,12 +236,16 @@ static int run_local(struct audit *a)
 	for (size_t i = 0; i < l.n; i++) {
 		reach_classify(a->p, a->node, &l.v[i], time(NULL), &rc[i]);
 		lr.firewall_only += rc[i].firewall_only;
+		lr.internet_fw_only += rc[i].internet_fw_only;
 	}
 	lr.l = &l;
 	lr.reach = rc;
 	lr.exposed = lr.tables_known && !lr.policyd_table ? lr.firewall_only : 0;
-	/* without the ruleset nothing can be said about exposure: never a match */
-	lr.exit = !lr.tables_known ? EXIT_ERROR : lr.exposed ? EXIT_DRIFT : EXIT_MATCH;
+	/* without the ruleset nothing can be said about exposure: never a match;
+	 * a service that faces the internet, which the policy gives nothing of
+	 * it, is one mistake away from exposed: drift */
+	lr.exit = !lr.tables_known ? EXIT_ERROR
+		  : lr.exposed || lr.internet_fw_only ? EXIT_DRIFT : EXIT_MATCH;
 	r = 0;
 	if (a->o.json)
 		r = report_local_json(&lr, stdout);

@@ -129,13 +129,97 @@ expect_eq "a key file readable by others is refused (exit 2)" "$AUDIT_RC" 2
 chmod 0600 "$T/alice.key"
 
 # ---- the local inventory ----------------------------------------------------------------------
+# The lab's listeners are on every address: 22 and 5432, given to VPN peers
+# only, are kept from the internet by nothing but policyd's drop. A
+# demanding admin wants to hear that (exit 1), with the listeners named.
 
 audit "$LAB_SRV" --node server --local
-expect_eq "--local on the server with its table: exit 0" "$AUDIT_RC" 0
-check "--local: 22/tcp on every address is VPN-only, kept from the internet by the firewall" \
-	grep -qE '^tcp +\[::\] +22 .*vpn only +acl "alice-ssh" +firewall-only' "$T/audit.out"
+expect_eq "--local on the server: services the policy gives to VPN peers listen on every address: exit 1" \
+	"$AUDIT_RC" 1
+check "--local: 22/tcp on every address is VPN-only, kept from the internet only by policyd's drop" \
+	grep -qE '^tcp +\[::\] +22 .*vpn only +acl "alice-ssh" +FIREWALL-ONLY: listens on every address.*only policyd.s drop keeps the internet out' "$T/audit.out"
 check "--local: 443/tcp is public via expose \"web\"" \
-	grep -qE '^tcp +\[::\] +443 .*public +expose "web"' "$T/audit.out"
+	grep -qE '^tcp +\[::\] +443 .*public +expose "web" *$' "$T/audit.out"
+audit "$LAB_SRV" --node server --local --json
+expect_eq "--local --json: internet_firewall_only names 22 and 5432, and counts them" \
+	"$(json_get '[l["port"] for l in j["listeners"] if l["internet_firewall_only"]], j["internet_firewall_only"], j["exit"]')" \
+	"[22, 5432] 2 1"
+
+# A host whose services are bound as the policy means: the VPN-only one on
+# the VPN addresses, a LAN one on a non-public interface (the node's
+# `public` list is a pattern, "lpub*"), one bound to that interface, one on
+# loopback. Nothing faces the internet beyond what the policy exposes: exit 0.
+LOC=$PDT_PREFIX-local
+LOC_VPN_IF=plv$$
+netns_add "$LOC"
+ip -n "$LOC" link add lpub0 type veth peer name lpub1 # (no dummy module here)
+ip -n "$LOC" link add llan0 type veth peer name llan1
+ip -n "$LOC" link add "$LOC_VPN_IF" type veth peer name "plw$$"
+for i in lpub0 lpub1 llan0 llan1 "$LOC_VPN_IF" "plw$$"; do ip -n "$LOC" link set "$i" up; done
+addr_add "$LOC" lpub0 198.51.100.10/24
+addr_add "$LOC" llan0 203.0.113.10/24
+addr_add "$LOC" "$LOC_VPN_IF" "$LAB_SRV_VPN4/24"
+addr_add "$LOC" "$LOC_VPN_IF" "$LAB_SRV_VPN6/64"
+cat >"$T/local.json" <<EOF
+{
+	"version": 1,
+	"network": { "interface": "$LOC_VPN_IF", "ipv4": "100.64.0.0/24", "ipv6": "fd7a:115c:a1e0::/64" },
+	"nodes": {
+		"server": { "key": "$LAB_KEY_SERVER", "ips": ["$LAB_SRV_VPN4", "$LAB_SRV_VPN6"],
+			    "public": ["lpub*"] },
+		"alice": { "key": "$LAB_KEY_ALICE", "ips": ["$LAB_ALICE4", "$LAB_ALICE6"] },
+	},
+	"expose": [ { "id": "web", "on": ["server"], "ports": ["tcp:443"] } ],
+	"acls": [ { "id": "alice-ssh", "src": ["alice"], "dst": ["server"], "ports": ["tcp:22"] } ],
+}
+EOF
+ip netns exec "$LOC" "$POLICYCTL" apply "$T/local.json" --node server >/dev/null ||
+	bail "policyctl apply in the local-inventory namespace"
+cat >"$T/listen.py" <<'EOF'
+# listen.py ADDR,PORT[,DEVICE]...: TCP listeners bound as told; runs until killed
+import socket, sys, time
+socks = []
+for spec in sys.argv[1:]:
+    f = spec.split(",")
+    v6 = ":" in f[0]
+    s = socket.socket(socket.AF_INET6 if v6 else socket.AF_INET)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if v6:
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+    if len(f) > 2:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, f[2].encode())
+    s.bind((f[0], int(f[1])))
+    s.listen(16)
+    socks.append(s)
+while True:
+    time.sleep(3600)
+EOF
+# listen NS ADDR,PORT[,DEVICE]...: start them; returns when all listen
+listen() {
+	local ns=$1 ports
+	shift
+	netns_bg "$ns" "$PDT_PY" "$T/listen.py" "$@" >>"$T/listen.log" 2>&1
+	ports=$(printf '%s\n' "$@" | cut -d, -f2)
+	# shellcheck disable=SC2086
+	wait_until 10 netns_listening "$ns" $ports || bail "listeners $* up in $ns"
+}
+listen "$LOC" "$LAB_SRV_VPN4,22" "$LAB_SRV_VPN6,22" "::,443" "203.0.113.10,8080" "::,8081,llan0" \
+	"127.0.0.1,5432"
+POLICY=$T/local.json audit "$LOC" --node server --local --json
+expect_eq "--local, services bound as the policy means (public: [\"lpub*\"]): exit 0" "$AUDIT_RC" 0
+expect_eq "--local: none is kept from the internet only by policyd's drop" \
+	"$(json_get '[l["port"] for l in j["listeners"] if l["internet_firewall_only"] or l["firewall_only"]], j["internet_firewall_only"]')" \
+	"[] 0"
+expect_eq "--local: the LAN address and the LAN-bound socket face a non-public interface" \
+	"$(json_get 'sorted(set(l["reachable_by"] for l in j["listeners"] if l["port"] in (8080, 8081)))')" \
+	"['non-public interface']"
+listen "$LOC" "::,9999" "198.51.100.10,9998"
+POLICY=$T/local.json audit "$LOC" --node server --local --json
+expect_eq "--local: a service on every address and one on the public address, given to nobody: exit 1" \
+	"$AUDIT_RC" 1
+expect_eq "...both named, and no other" \
+	"$(json_get '[(l["port"], l["reachable_by"], l["note"][:14]) for l in j["listeners"] if l["internet_firewall_only"]]')" \
+	"[(9998, 'nobody', 'FIREWALL-ONLY:'), (9999, 'nobody', 'FIREWALL-ONLY:')]"
 
 # ---- drift 1: policyd's table deleted -------------------------------------------------------
 

@@ -15,6 +15,7 @@
 
 #include "audit/compare.h"
 #include "audit/expect.h"
+#include "audit/reach.h"
 #include "audit/scan.h"
 #include "file.h"
 #include "policy.h"
@@ -467,6 +468,60 @@ static void test_compare_unreported(void **state)
 	expect_free(e);
 }
 
+/* ---- --local: who reaches a listener ------------------------------------------------ */
+
+static struct reach classify(struct fx *f, uint8_t proto, const char *addr, uint16_t port,
+			     unsigned ifindex)
+{
+	struct listener l = { .proto = proto, .port = port, .ifindex = ifindex };
+	struct reach rc;
+
+	if (addr)
+		l.addr = A(addr);
+	else
+		l.addr.family = AF_INET6; /* [::] */
+	reach_classify(f->p, f->web1, &l, NOW, &rc);
+	return rc;
+}
+
+static void test_reach(void **state)
+{
+	struct fx *f = *state;
+	struct reach rc;
+
+	rc = classify(f, IPPROTO_TCP, NULL, 443, 0); /* exposed to everyone */
+	assert_int_equal(rc.cls, REACH_PUBLIC);
+	assert_false(rc.firewall_only || rc.internet_fw_only);
+	rc = classify(f, IPPROTO_TCP, NULL, 5432, 0); /* [::]:5432, an acl's only */
+	assert_int_equal(rc.cls, REACH_VPN);
+	assert_true(rc.internet && rc.firewall_only && rc.internet_fw_only);
+	assert_string_equal(rc.vpn_rules, "acl \"alice-ssh\"");
+	rc = classify(f, IPPROTO_TCP, NULL, 22, 0); /* exposed to the office only */
+	assert_int_equal(rc.cls, REACH_PUBLIC_SOME);
+	assert_true(rc.firewall_only);
+	assert_false(rc.internet_fw_only);
+	rc = classify(f, IPPROTO_TCP, NULL, 9999, 0); /* nobody's */
+	assert_int_equal(rc.cls, REACH_NOBODY);
+	assert_true(rc.internet_fw_only);
+	rc = classify(f, IPPROTO_TCP, "100.64.0.1", 5432, 0); /* the VPN address: as meant */
+	assert_int_equal(rc.cls, REACH_VPN);
+	assert_false(rc.internet || rc.firewall_only || rc.internet_fw_only);
+	rc = classify(f, IPPROTO_TCP, "fd7a:115c:a1e0::1", 9999, 0); /* VPN, but no acl */
+	assert_int_equal(rc.cls, REACH_NOBODY);
+	assert_true(rc.firewall_only);
+	assert_false(rc.internet_fw_only);
+	rc = classify(f, IPPROTO_TCP, "127.0.0.1", 9999, 0);
+	assert_int_equal(rc.cls, REACH_LOOPBACK);
+	assert_false(rc.firewall_only);
+	/* an address no interface here holds: assume it faces the internet */
+	rc = classify(f, IPPROTO_TCP, "198.51.100.201", 9999, 0);
+	assert_true(rc.internet_fw_only);
+	/* every address, but SO_BINDTODEVICE lo (ifindex 1): not the internet */
+	rc = classify(f, IPPROTO_TCP, NULL, 9999, 1);
+	assert_int_equal(rc.cls, REACH_OTHER_IF);
+	assert_false(rc.internet || rc.firewall_only || rc.internet_fw_only);
+}
+
 /* ---- the nmap command line ------------------------------------------------------------ */
 
 static size_t argv_find(char **argv, const char *s)
@@ -558,6 +613,7 @@ int main(void)
 		cmocka_unit_test(test_compare_dropped),
 		cmocka_unit_test(test_compare_udp_and_rejects),
 		cmocka_unit_test(test_compare_unreported),
+		cmocka_unit_test(test_reach),
 		cmocka_unit_test(test_scan_argv),
 		cmocka_unit_test(test_scan_run_standins),
 	};
