@@ -29,6 +29,7 @@
 #include "report.h"
 #include "scan.h"
 #include "tables.h"
+#include "tunnel.h"
 #include "vantage.h"
 #include "wgprobe.h"
 
@@ -40,6 +41,8 @@ enum { EXIT_MATCH, EXIT_DRIFT, EXIT_ERROR };
 #define DEFAULT_MIN_RATE 20000
 #define DEFAULT_MAX_RETRIES 2
 #define DEFAULT_TIMEOUT 600
+/* A datapath session lives this long after its handshake (REJECT_AFTER_TIME) */
+#define SESSION_SECS 180
 
 struct audit_opts {
 	const char *file, *node, *target, *zone, *as, *ports, *key, *nmap;
@@ -67,6 +70,7 @@ struct audit {
 	struct audit_diff d;
 	struct compare_ctx c;
 	struct report rep;
+	struct timespec t0;           /* the scan's start (wall clock, as UAPI's handshake times) */
 };
 
 static const char usage_text[] =
@@ -554,6 +558,77 @@ static int other_host(struct audit *a, const struct nmap_result *res)
 			    res->host_addr[0] ? res->host_addr : "no address", a->o.target);
 }
 
+/* The auditor's own handshake with the node, at the endpoint this host's
+ * datapath uses (or the policy's), left unconfirmed so that the node keeps
+ * using the datapath's session. */
+static int vpn_probe(struct audit *a, const struct tunnel_peer *tp)
+{
+	const struct node *nd = &a->p->nodes[a->node];
+	struct wgprobe_opts po = { .node_pub = nd->key, .priv = a->key, .tries = 3,
+				   .wait_ms = 1000, .unconfirmed = true };
+	const char *node = a->o.node, *as = a->p->nodes[a->as].name;
+	struct wgprobe_report pr;
+	char ip[ADDR_STRLEN], ep[ADDR_STRLEN + 8];
+	int r;
+
+	if (tp && tp->has_endpoint) {
+		po.target = tp->endpoint;
+		po.port = tp->endpoint_port;
+	} else if (!nd->endpoint || tunnel_endpoint_parse(nd->endpoint, strlen(nd->endpoint),
+							  &po.target, &po.port) < 0) {
+		return report_error(&a->rep, "target %s: no port answered, nor ping, and there is "
+				    "no endpoint of %s to prove it by a handshake", a->o.target, node);
+	}
+	snprintf(ep, sizeof(ep), po.target.family == AF_INET6 ? "[%s]:%u" : "%s:%u",
+		 addr_str(&po.target, ip), po.port);
+	if ((r = wgprobe_run(&po, &pr)) < 0)
+		return report_error(&a->rep, "the WireGuard probe of %s at %s failed: %s", node,
+				    ep, strerror(-r));
+	if (pr.result != WGPROBE_HANDSHAKE)
+		return report_error(&a->rep, "target %s unreachable over the VPN: no port answered, "
+				    "nor ping, nor a WireGuard handshake at %s (%s): %s is down, "
+				    "its WireGuard port is blocked, or it does not know %s",
+				    a->o.target, ep, wgprobe_result_name(pr.result), node, as);
+	return report_notice(&a->rep, "no port answered and no ping, but the tunnel is up: %s "
+			     "answered %s's WireGuard handshake at %s (%.1f ms), so the silence "
+			     "is %s's drop", node, as, ep, pr.rtt_ms, node) < 0 ? -1 : 0;
+}
+
+/* Over the VPN, silence on every port and to ping is what a policy that
+ * gives this peer nothing looks like — and what a node that is down looks
+ * like. A WireGuard handshake tells them apart, as the one answer a node
+ * gives only to what it received: one this host's datapath completed with
+ * the node after the scan started, or, with --key, the auditor's own (and
+ * then the datapath must hold a live session, or the probes went nowhere). */
+static int vpn_alive(struct audit *a)
+{
+	const char *node = a->o.node, *as = a->p->nodes[a->as].name;
+	struct tunnel_peer tp;
+	int r = tunnel_read(a->src_if, a->p->nodes[a->node].key, &tp);
+
+	if (r == 0 && !tp.found)
+		return report_error(&a->rep, "target %s unreachable over the VPN: this host's "
+				    "datapath (%s) has no peer with %s's key", a->o.target,
+				    a->src_if, node);
+	if (r == 0 && tunnel_handshake_since(&tp, &a->t0))
+		return report_notice(&a->rep, "no port answered and no ping, but the tunnel is up: "
+				     "this host's datapath completed a handshake with %s during "
+				     "the audit, so the silence is %s's drop", node, node) < 0 ? -1 : 0;
+	if (r == 0 && tp.handshake.tv_sec + SESSION_SECS < a->t0.tv_sec)
+		return report_error(&a->rep, "target %s unreachable over the VPN: no port answered, "
+				    "nor ping, and this host's datapath has no live session with "
+				    "%s (no handshake in %d s, none during the audit)", a->o.target,
+				    node, SESSION_SECS);
+	if (!a->key)
+		return report_error(&a->rep, "target %s: no port answered, nor ping, and nothing "
+				    "proves the probes reached %s (%s%s): a handshake would — add "
+				    "--key with %s's private key, or give %s icmp to %s in an acl",
+				    a->o.target, node, r < 0 ? "this host's datapath could not be "
+				    "read: " : "no handshake during the audit",
+				    r < 0 ? strerror(-r) : "", as, as, node);
+	return vpn_probe(a, r == 0 ? &tp : NULL);
+}
+
 /* Nothing answered on any port: the host must prove it is there some other
  * way (ARP/ND during the scan, or host discovery now), or the audit fails. */
 static int check_alive(struct audit *a)
@@ -588,6 +663,8 @@ static int check_alive(struct audit *a)
 		return 0;
 	}
 	nmap_result_free(disc);
+	if (a->c.zone == EXPECT_VPN)
+		return vpn_alive(a);
 	return report_error(&a->rep, "target %s unreachable: no port answered, nor ping or "
 			    "ARP/ND (the host is down, or everything is dropped)", a->o.target);
 }
@@ -600,6 +677,7 @@ static int run_nmap(struct audit *a)
 	scan_opts_fill(a, &so);
 	if (!expect_ports_count(&a->ports))
 		return 0; /* only the WireGuard port to check */
+	clock_gettime(CLOCK_REALTIME, &a->t0);
 	r = scan_run(&so, &a->res, &a->si);
 	if (r < 0)
 		return scan_failed(a, r, &a->si);

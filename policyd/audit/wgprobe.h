@@ -31,6 +31,8 @@ struct wgprobe_opts {
 	const uint8_t *priv;       /* the peer's private key (32 bytes, locked memory) */
 	unsigned tries;            /* initiations sent (WireGuard retries every 5 s; we sooner) */
 	unsigned wait_ms;          /* per try */
+	bool unconfirmed;          /* send no keepalive after the handshake: the node keeps
+				      using the session it had with the peer (a datapath's) */
 };
 
 struct wgprobe_report {

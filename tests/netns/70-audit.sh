@@ -1,15 +1,22 @@
 #!/usr/bin/env bash
 # End-to-end test of `policyctl audit` (issue 6) with real kernel nftables,
-# real nmap and a real WireGuard responder (wireguard-go) in namespaces; the
-# lab is lab.sh's: server, internet, and a peer namespace holding alice's and
+# real nmap, a real WireGuard responder (wireguard-go) and a real mesh
+# (policyd on a server and two peers) in namespaces. Most of it runs in
+# lab.sh's lab: server, internet, and a peer namespace holding alice's and
 # bob's VPN addresses on a veth named like the policy's VPN interface.
 #
 # The server runs the node's table (`policyctl apply` inside its namespace).
 # Audits from the internet and from the VPN must match (exit 0); then drift
 # is injected one case at a time (policyd's table deleted, a foreign table
-# dropping an exposed port, a foreign table dropping an ACL-allowed VPN port)
-# and each audit must exit 1 naming the port and its likely cause. An
-# unreachable target, or a missing nmap, must exit 2.
+# dropping an exposed port, one rejecting a dropped port with a reset, one
+# dropping an ACL-allowed VPN port) and each audit must exit 1 naming the
+# port and its likely cause. --local must flag services that only policyd's
+# drop keeps from the internet, and pass a host bound as the policy means.
+# Over the real mesh, a peer given a port must match, a peer given nothing
+# must match only when a handshake proves the node got the probes, and exit
+# 2 when the tunnel is cut. Errors — an unreachable or routed-but-silent
+# target, a missing nmap, a report about another host, nothing to compare,
+# a zone that does not fit — must exit 2.
 #
 #   B=build/san POLICYCTL=$PWD/build/san/policyctl tests/netns/70-audit.sh
 set -euo pipefail
@@ -18,6 +25,8 @@ set -euo pipefail
 
 require_tools nft nmap ip wg wireguard-go
 policyctl_find build/san/policyctl build/policyctl
+PD=${POLICYD:-$PDT_ROOT/${B:-build}/policyd}
+[ -x "$PD" ] || bail "policyd missing: $PD (make)"
 diag "policyctl: $POLICYCTL"
 T=$PDT_TMP
 umask 077
@@ -303,6 +312,139 @@ expect_eq "foreign drop of VPN 5432: JSON names 5432/tcp as the only drift, with
 nft_in "$LAB_SRV" delete table inet intruder
 audit "$LAB_PEER" --node server --target "$LAB_SRV_VPN4" --as alice "${DECLARED[@]}"
 expect_eq "foreign table gone: vpn audit matches again (exit 0)" "$AUDIT_RC" 0
+
+# ---- over a real tunnel: policyd on the server and on two peers -------------------------------
+# The lab's VPN is a veth, so nmap's ARP reply through it makes the target
+# look up whatever it drops. Here the mesh is real: policyd (its datapath
+# and its table) on a server and on alice and bob, on a bridge; the audits
+# run on the peers, through their own tunnels. alice is given ssh, bob
+# nothing at all (every port and ping dropped): his audit must still pass
+# when the tunnel is provably up (the server's datapath speaks to his
+# during the audit), and fail (exit 2) when it is not.
+#
+#   alice 203.0.113.2 ─┐                       VPN: server 100.64.0.1
+#                       ├─ 203.0.113.1 server        alice  100.64.0.2
+#   bob   203.0.113.3 ─┘  (a bridge)                 bob    100.64.0.3
+declare -A MNS=([server]=$PDT_PREFIX-msrv [alice]=$PDT_PREFIX-malice [bob]=$PDT_PREFIX-mbob)
+declare -A MIF=([server]=pas$$ [alice]=paa$$ [bob]=pab$$)
+declare -A MPUB=([server]=203.0.113.1 [alice]=203.0.113.2 [bob]=203.0.113.3)
+MBR=$PDT_PREFIX-mbr
+MESH=$T/mesh.json
+netns_add "$MBR"
+ip -n "$MBR" link add br0 type bridge
+ip -n "$MBR" link set br0 up
+for n in server alice bob; do
+	netns_add "${MNS[$n]}"
+	veth_add "${MNS[$n]}" m$$${n:0:1} "$MBR" mb$$${n:0:1}
+	ip -n "$MBR" link set "mb$$${n:0:1}" master br0
+	addr_add "${MNS[$n]}" "m$$${n:0:1}" "${MPUB[$n]}/24"
+	cleanup_file "/var/run/wireguard/${MIF[$n]}.sock"
+done
+cat >"$MESH" <<EOM
+{
+	"version": 1,
+	"network": { "interface": "${MIF[server]}", "ipv4": "100.64.0.0/24", "ipv6": "fd7a:115c:a1e0::/64" },
+	"nodes": {
+		"server": { "key": "$LAB_KEY_SERVER", "ips": ["$LAB_SRV_VPN4", "$LAB_SRV_VPN6"],
+			    "endpoint": "${MPUB[server]}:51820" },
+		"alice": { "key": "$LAB_KEY_ALICE", "ips": ["$LAB_ALICE4", "$LAB_ALICE6"] },
+		"bob": { "key": "$LAB_KEY_BOB", "ips": ["$LAB_BOB4", "$LAB_BOB6"] },
+	},
+	"expose": [ { "id": "web", "on": ["server"], "ports": ["tcp:443"] } ],
+	"acls": [ { "id": "alice-ssh", "src": ["alice"], "dst": ["server"], "ports": ["tcp:22"] } ],
+	// audits look like scans to the suspicion engine: the auditors are exempt
+	"suspicion": { "exempt": ["alice", "bob"] },
+}
+EOM
+"$POLICYCTL" check "$MESH" >/dev/null || bail "the mesh policy passes policyctl check"
+for n in server alice bob; do
+	netns_bg "${MNS[$n]}" "$PD" --policy "$MESH" --key "$T/$n.key" --interface "${MIF[$n]}" \
+		--control "$T/m-$n.ctl" --state "$T/m-$n.bans" 2>>"$T/m-$n.log"
+done
+mready() { "$POLICYCTL" status --control "$T/m-$1.ctl" >/dev/null 2>&1; }
+for n in server alice bob; do
+	wait_until 15 mready "$n" || { diag "$(cat "$T/m-$n.log")"; bail "policyd of $n ready"; }
+done
+listen "${MNS[server]}" "$LAB_SRV_VPN4,22" "$LAB_SRV_VPN6,22" "::,443"
+
+POLICY=$MESH audit "${MNS[alice]}" --node server --target "$LAB_SRV_VPN4" --as alice "${DECLARED[@]}"
+expect_eq "real tunnel, as alice (v4): audit matches (exit 0)" "$AUDIT_RC" 0
+has_row "real tunnel, as alice: 22/tcp open via acl alice-ssh" 22/tcp \
+	'open +open +syn-ack +acl "alice-ssh" +ok'
+has_row "real tunnel, as alice: 443/tcp filtered (no acl)" 443/tcp \
+	'filtered +filtered +no-response +no acl allows it +ok'
+check "real tunnel: the scan left from alice's VPN address" \
+	grep -q "from $LAB_ALICE4 as alice" "$T/audit.out"
+POLICY=$MESH audit "${MNS[alice]}" --node server --target "$LAB_SRV_VPN6" --as alice "${DECLARED[@]}"
+expect_eq "real tunnel, as alice (v6): audit matches (exit 0)" "$AUDIT_RC" 0
+
+# bob's first audit starts his datapath's session: the server's handshake
+# answer during the audit proves that it received his probes
+POLICY=$MESH audit "${MNS[bob]}" --node server --target "$LAB_SRV_VPN4" --as bob "${DECLARED[@]}" --json
+expect_eq "real tunnel, as bob (given nothing, no ping): matches, not a false 'host down' (exit 0)" \
+	"$AUDIT_RC" 0
+expect_eq "...every port filtered as the policy says, proven by the datapath's handshake" \
+	"$(json_get 'j["summary"]["match"], j["summary"]["drift"], any("completed a handshake with server during the audit" in n for n in j["notices"])')" \
+	"2 0 True"
+# now his session is up: no new handshake, so nothing proves the silence
+# without his key; with it, the auditor's own handshake does
+POLICY=$MESH audit "${MNS[bob]}" --node server --target "$LAB_SRV_VPN4" --as bob "${DECLARED[@]}"
+expect_eq "real tunnel, as bob, session already up, no --key: nothing proves the silence (exit 2)" \
+	"$AUDIT_RC" 2
+check "...and the error says how to prove it" grep -q "add --key with bob's private key" "$T/audit.err"
+POLICY=$MESH audit "${MNS[bob]}" --node server --target "$LAB_SRV_VPN4" --as bob --key "$T/bob.key" \
+	"${DECLARED[@]}"
+expect_eq "real tunnel, as bob with --key: the auditor's handshake proves the node is there (exit 0)" \
+	"$AUDIT_RC" 0
+check "...and the notice names it" \
+	grep -q "the tunnel is up: server answered bob's WireGuard handshake at ${MPUB[server]}:51820" \
+	"$T/audit.out"
+# the auditor's handshake is left unconfirmed: the node keeps the session it
+# has with the peer's datapath, so the peer's own traffic goes on at once
+POLICY=$MESH audit "${MNS[alice]}" --node server --target "$LAB_SRV_VPN4" --as alice --key "$T/alice.key" \
+	--ports 443
+expect_eq "real tunnel, as alice, only a port she is not given: proven by her handshake (exit 0)" \
+	"$AUDIT_RC" 0
+check "...and right after it alice's own connection to 22 goes through her datapath's session" \
+	timeout 3 ip netns exec "${MNS[alice]}" bash -c "exec 3<>/dev/tcp/$LAB_SRV_VPN4/22"
+
+# the tunnel broken: the server's WireGuard port dropped before policyd
+nft_in "${MNS[server]}" -f - <<'EOM'
+table inet cutwg {
+	chain input {
+		type filter hook input priority -100; policy accept;
+		udp dport 51820 drop
+	}
+}
+EOM
+POLICY=$MESH audit "${MNS[bob]}" --node server --target "$LAB_SRV_VPN4" --as bob --key "$T/bob.key" \
+	"${DECLARED[@]}"
+expect_eq "real tunnel broken, as bob with --key: everything silent is no pass (exit 2)" "$AUDIT_RC" 2
+check "...and the error says no handshake answered" \
+	grep -q "unreachable over the VPN: no port answered, nor ping, nor a WireGuard handshake at ${MPUB[server]}:51820 (silence)" \
+	"$T/audit.err"
+nft_in "${MNS[server]}" delete table inet cutwg
+
+# ---- a routed target that drops everything ------------------------------------------------------
+# no ARP reaches it (a router in between), its table drops all input: a
+# policy that wants every scanned port filtered must not pass on silence
+RSA=$PDT_PREFIX-rsa RSR=$PDT_PREFIX-rsr RST=$PDT_PREFIX-rst
+for n in "$RSA" "$RSR" "$RST"; do netns_add "$n"; done
+veth_add "$RSA" ra0 "$RSR" rr0
+veth_add "$RSR" rr1 "$RST" rt0
+addr_add "$RSA" ra0 198.51.100.129/30
+addr_add "$RSR" rr0 198.51.100.130/30
+addr_add "$RSR" rr1 203.0.113.129/30
+addr_add "$RST" rt0 203.0.113.130/30
+ip -n "$RSA" route add default via 198.51.100.130
+ip -n "$RST" route add default via 203.0.113.129
+ip netns exec "$RSR" sysctl -qw net.ipv4.ip_forward=1
+nft_in "$RST" add table inet silent
+nft_in "$RST" add chain inet silent input '{ type filter hook input priority 0; policy drop; }'
+audit "$RSA" --node server --target 203.0.113.130 --ports 22,5432
+expect_eq "a routed target that drops everything, ports the policy drops: exit 2, not a match" \
+	"$AUDIT_RC" 2
+check "...and the error says unreachable" grep -q 'unreachable: no port answered, nor ping' "$T/audit.err"
 
 # ---- errors are never a pass -----------------------------------------------------------------------
 
