@@ -529,8 +529,13 @@ struct command {
 	int (*fn)(const struct cmd_opts *);
 	bool needs_file;
 	const char *help;
-	int (*run)(int argc, char **argv); /* a verb that parses its own options */
 };
+
+/* audit parses its own options: parse_opts() hands it the words as they are */
+static int cmd_audit(const struct cmd_opts *o)
+{
+	return audit_main((int)o->nextra, o->extra);
+}
 
 static const struct command commands[] = {
 	{ "check", cmd_check, true, "FILE                parse, validate and run the policy's tests" },
@@ -556,11 +561,10 @@ static const struct command commands[] = {
 	{ "reauth", cmd_reauth, false, "NODE             lift a peer's quarantine" },
 	{ "reload", cmd_reload, false,
 	  "[--control PATH]   reload the daemon's policy (a bad one is refused, the old stays)" },
-	{ "audit", NULL, false,
+	{ "audit", cmd_audit, false,
 	  "FILE --node NAME --target ADDR [--zone public|vpn] [--as PEER [--key FILE]]\n"
 	  "              [--ports all|declared|LIST] [--json]   nmap vs the policy\n"
-	  "              FILE --node NAME --local [--json]    this host's listeners vs the policy",
-	  audit_main },
+	  "              FILE --node NAME --local [--json]    this host's listeners vs the policy" },
 };
 
 static int usage(void)
@@ -591,6 +595,11 @@ static int parse_opts(int argc, char **argv, const struct command *c, struct cmd
 	int64_t t;
 	int ch;
 
+	if (c->fn == cmd_audit) {
+		o->extra = argv;
+		o->nextra = (size_t)argc;
+		return 0;
+	}
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -660,8 +669,6 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		if (strcmp(argv[1], commands[i].name))
 			continue;
-		if (commands[i].run)
-			return commands[i].run(argc - 1, argv + 1);
 		if (parse_opts(argc - 1, argv + 1, &commands[i], &o) < 0)
 			return usage();
 		return commands[i].fn(&o);

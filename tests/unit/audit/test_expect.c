@@ -298,7 +298,6 @@ static const struct audit_row *row_of(const struct audit_diff *d, uint8_t proto,
 static void test_compare_match(void **state)
 {
 	struct expect *e = build(*state, EXPECT_PUBLIC, "198.51.100.2", "all");
-	struct compare_ctx c = { .zone = EXPECT_PUBLIC };
 	struct nmap_result *r = observed();
 	struct audit_diff d;
 
@@ -454,7 +453,6 @@ static void test_compare_udp_and_rejects(void **state)
 static void test_compare_unreported(void **state)
 {
 	struct expect *e = build(*state, EXPECT_PUBLIC, NULL, "20-30");
-	struct compare_ctx c = { .zone = EXPECT_PUBLIC };
 	struct nmap_result *r = observed();
 	struct audit_diff d;
 
