@@ -535,6 +535,12 @@ struct command {
 	const char *help;
 };
 
+/* audit parses its own options: parse_opts() hands it the words as they are */
+static int cmd_audit(const struct cmd_opts *o)
+{
+	return audit_main((int)o->nextra, o->extra);
+}
+
 static const struct command commands[] = {
 	{ "check", cmd_check, true, "FILE                parse, validate and run the policy's tests" },
 	{ "show", cmd_show, true, "FILE --node NAME     print the node's nftables ruleset" },
@@ -559,6 +565,10 @@ static const struct command commands[] = {
 	{ "reauth", cmd_reauth, false, "NODE             lift a peer's quarantine" },
 	{ "reload", cmd_reload, false,
 	  "[--control PATH]   reload the daemon's policy (a bad one is refused, the old stays)" },
+	{ "audit", cmd_audit, false,
+	  "FILE --node NAME --target ADDR [--zone public|vpn] [--as PEER [--key FILE]]\n"
+	  "              [--ports all|declared|LIST] [--json]   nmap vs the policy\n"
+	  "              FILE --node NAME --local [--json]    this host's listeners vs the policy" },
 };
 
 static int usage(void)
@@ -566,10 +576,6 @@ static int usage(void)
 	fprintf(stderr, "usage: policyctl COMMAND [ARGS]\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(stderr, "  %-11s %s\n", commands[i].name, commands[i].help);
-	fprintf(stderr, "  %-11s %s\n", "audit",
-		"FILE --node NAME --target ADDR [--zone public|vpn] [--as PEER [--key FILE]]\n"
-		"              [--ports all|declared|LIST] [--json]   nmap vs the policy\n"
-		"              FILE --node NAME --local [--json]    this host's listeners vs the policy");
 	fprintf(stderr, "\noptions: --now RFC3339  evaluate expiry as of that time (tests)\n");
 	return EXIT_USAGE;
 }
@@ -593,6 +599,11 @@ static int parse_opts(int argc, char **argv, const struct command *c, struct cmd
 	int64_t t;
 	int ch;
 
+	if (c->fn == cmd_audit) {
+		o->extra = argv;
+		o->nextra = (size_t)argc;
+		return 0;
+	}
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -659,8 +670,6 @@ int main(int argc, char **argv)
 		fatal("libsodium failed to initialise");
 	if (argc < 2)
 		return usage();
-	if (!strcmp(argv[1], "audit"))
-		return audit_main(argc - 1, argv + 1);
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		if (strcmp(argv[1], commands[i].name))
 			continue;

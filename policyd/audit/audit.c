@@ -29,6 +29,7 @@
 #include "report.h"
 #include "scan.h"
 #include "tables.h"
+#include "tunnel.h"
 #include "vantage.h"
 #include "wgprobe.h"
 
@@ -40,6 +41,8 @@ enum { EXIT_MATCH, EXIT_DRIFT, EXIT_ERROR };
 #define DEFAULT_MIN_RATE 20000
 #define DEFAULT_MAX_RETRIES 2
 #define DEFAULT_TIMEOUT 600
+/* A datapath session lives this long after its handshake (REJECT_AFTER_TIME) */
+#define SESSION_SECS 180
 
 struct audit_opts {
 	const char *file, *node, *target, *zone, *as, *ports, *key, *nmap;
@@ -67,6 +70,7 @@ struct audit {
 	struct audit_diff d;
 	struct compare_ctx c;
 	struct report rep;
+	struct timespec t0;           /* the scan's start (wall clock, as UAPI's handshake times) */
 };
 
 static const char usage_text[] =
@@ -236,12 +240,16 @@ static int run_local(struct audit *a)
 	for (size_t i = 0; i < l.n; i++) {
 		reach_classify(a->p, a->node, &l.v[i], time(NULL), &rc[i]);
 		lr.firewall_only += rc[i].firewall_only;
+		lr.internet_fw_only += rc[i].internet_fw_only;
 	}
 	lr.l = &l;
 	lr.reach = rc;
 	lr.exposed = lr.tables_known && !lr.policyd_table ? lr.firewall_only : 0;
-	/* without the ruleset nothing can be said about exposure: never a match */
-	lr.exit = !lr.tables_known ? EXIT_ERROR : lr.exposed ? EXIT_DRIFT : EXIT_MATCH;
+	/* without the ruleset nothing can be said about exposure: never a match;
+	 * a service that faces the internet, which the policy gives nothing of
+	 * it, is one mistake away from exposed: drift */
+	lr.exit = !lr.tables_known ? EXIT_ERROR
+		  : lr.exposed || lr.internet_fw_only ? EXIT_DRIFT : EXIT_MATCH;
 	r = 0;
 	if (a->o.json)
 		r = report_local_json(&lr, stdout);
@@ -285,6 +293,45 @@ static int pick_as(struct audit *a)
 
 static int load_key(struct audit *a);
 
+/* The vpn zone without --as: which peer's address does this host hold? */
+static int vpn_needs_as(struct audit *a)
+{
+	char ifn[IF_NAMESIZE], s[ADDR_STRLEN];
+
+	for (size_t n = 0; n < a->p->nnodes; n++)
+		for (size_t i = 0; n != a->node && i < a->p->nodes[n].nips; i++) {
+			const struct addr *ip = &a->p->nodes[n].ips[i].a;
+
+			if (ip->family == a->target.family && vantage_local_iface(ip, ifn))
+				return report_error(&a->rep, "the vpn zone needs --as PEER, the peer "
+						    "the scan is judged as; this host holds %s's "
+						    "address %s: add --as %s", a->p->nodes[n].name,
+						    addr_str(ip, s), a->p->nodes[n].name);
+		}
+	return report_error(&a->rep, "the vpn zone needs --as PEER: run the audit on a peer, "
+			    "from its VPN address (without one the probes would not go through "
+			    "the mesh, and what they met would be judged as nobody's)");
+}
+
+/* The zone must match the target: a VPN audit scans one of the node's VPN
+ * addresses as a peer; a public one does not scan into the mesh. */
+static int check_zone(struct audit *a)
+{
+	long owner = expect_node_by_addr(a->p, &a->target);
+
+	if (a->c.zone == EXPECT_PUBLIC && expect_in_mesh(a->p, &a->target))
+		return report_error(&a->rep, "%s is inside the mesh: its probes arrive over the VPN, "
+				    "where the acls decide, not the public side; audit a public "
+				    "address, or use --zone vpn --as PEER", a->o.target);
+	if (a->c.zone == EXPECT_VPN && owner != (long)a->node)
+		return report_error(&a->rep, "--zone vpn: %s is not one of %s's VPN addresses (it "
+				    "is %s's)", a->o.target, a->o.node,
+				    owner >= 0 ? a->p->nodes[owner].name : "no node");
+	if (a->c.zone == EXPECT_VPN && !a->o.as && !a->o.key)
+		return vpn_needs_as(a);
+	return 0;
+}
+
 static int pick_vantage(struct audit *a)
 {
 	char ifn[IF_NAMESIZE];
@@ -300,6 +347,8 @@ static int pick_vantage(struct audit *a)
 		return report_error(&a->rep, "%s is an address of this host: probes would go over "
 				    "loopback, which policyd always accepts; audit from another "
 				    "host, or use --local", a->o.target), -1;
+	if (check_zone(a) < 0)
+		return -1;
 	if (a->o.key && !a->o.as) { /* the key's owner is the vantage, as with --as */
 		if (load_key(a) < 0)
 			return -1;
@@ -404,8 +453,9 @@ static void probe_wg(struct audit *a)
 	switch (pr.result) {
 	case WGPROBE_HANDSHAKE:
 		w->check = WG_VERIFIED;
-		snprintf(w->text, sizeof(w->text), "handshake completed as %s in %.1f ms",
-			 a->p->nodes[a->as].name, pr.rtt_ms);
+		snprintf(w->text, sizeof(w->text), "handshake completed as %s in %.1f ms%s",
+			 a->p->nodes[a->as].name, pr.rtt_ms, pr.cookie ? " (after a cookie reply: "
+			 "the node is under load)" : "");
 		break;
 	case WGPROBE_REFUSED:
 		w->check = WG_NOTICE;
@@ -457,6 +507,10 @@ static int scan_failed(struct audit *a, int r, const struct scan_info *si)
 				    a->o.timeout);
 	case -EFBIG:
 		return report_error(&a->rep, "nmap's XML output is larger than the parser takes");
+	case -E2BIG:
+		return report_error(&a->rep, "nmap's XML output lists more than %u port states for "
+				    "one protocol (nmap reports each port once): refused",
+				    NMAPXML_MAX_PORTS);
 	case -EIO:
 		if (!si->signal && si->status == 0)
 			return report_error(&a->rep, "nmap did not finish its scan: %s",
@@ -488,6 +542,93 @@ static int host_missing(struct audit *a)
 			    first[0] ? "; nmap: " : "", first);
 }
 
+/* Is nmap's report about the target? (One host is scanned; a report about
+ * another one is not evidence about this one.) */
+static bool same_host(const struct nmap_result *res, const struct addr *target)
+{
+	struct addr h;
+
+	return addr_parse(res->host_addr, &h) == 0 && h.family == target->family &&
+	       !memcmp(h.b, target->b, addr_size(h.family));
+}
+
+static int other_host(struct audit *a, const struct nmap_result *res)
+{
+	return report_error(&a->rep, "nmap's report is about %s, not the target %s",
+			    res->host_addr[0] ? res->host_addr : "no address", a->o.target);
+}
+
+/* The auditor's own handshake with the node, at the endpoint this host's
+ * datapath uses (or the policy's), left unconfirmed so that the node keeps
+ * using the datapath's session. */
+static int vpn_probe(struct audit *a, const struct tunnel_peer *tp)
+{
+	const struct node *nd = &a->p->nodes[a->node];
+	struct wgprobe_opts po = { .node_pub = nd->key, .priv = a->key, .tries = 3,
+				   .wait_ms = 1000, .unconfirmed = true };
+	const char *node = a->o.node, *as = a->p->nodes[a->as].name;
+	struct wgprobe_report pr;
+	char ip[ADDR_STRLEN], ep[ADDR_STRLEN + 8];
+	int r;
+
+	if (tp && tp->has_endpoint) {
+		po.target = tp->endpoint;
+		po.port = tp->endpoint_port;
+	} else if (!nd->endpoint || tunnel_endpoint_parse(nd->endpoint, strlen(nd->endpoint),
+							  &po.target, &po.port) < 0) {
+		return report_error(&a->rep, "target %s: no port answered, nor ping, and there is "
+				    "no endpoint of %s to prove it by a handshake", a->o.target, node);
+	}
+	snprintf(ep, sizeof(ep), po.target.family == AF_INET6 ? "[%s]:%u" : "%s:%u",
+		 addr_str(&po.target, ip), po.port);
+	if ((r = wgprobe_run(&po, &pr)) < 0)
+		return report_error(&a->rep, "the WireGuard probe of %s at %s failed: %s", node,
+				    ep, strerror(-r));
+	if (pr.result != WGPROBE_HANDSHAKE)
+		return report_error(&a->rep, "target %s unreachable over the VPN: no port answered, "
+				    "nor ping, nor a WireGuard handshake at %s (%s): %s is down, "
+				    "its WireGuard port is blocked, or it does not know %s",
+				    a->o.target, ep, wgprobe_result_name(pr.result), node, as);
+	return report_notice(&a->rep, "no port answered and no ping, but the tunnel is up: %s "
+			     "answered %s's WireGuard handshake at %s (%.1f ms), so the silence "
+			     "is %s's drop", node, as, ep, pr.rtt_ms, node) < 0 ? -1 : 0;
+}
+
+/* Over the VPN, silence on every port and to ping is what a policy that
+ * gives this peer nothing looks like — and what a node that is down looks
+ * like. A WireGuard handshake tells them apart, as the one answer a node
+ * gives only to what it received: one this host's datapath completed with
+ * the node after the scan started, or, with --key, the auditor's own (and
+ * then the datapath must hold a live session, or the probes went nowhere). */
+static int vpn_alive(struct audit *a)
+{
+	const char *node = a->o.node, *as = a->p->nodes[a->as].name;
+	struct tunnel_peer tp;
+	int r = tunnel_read(a->src_if, a->p->nodes[a->node].key, &tp);
+
+	if (r == 0 && !tp.found)
+		return report_error(&a->rep, "target %s unreachable over the VPN: this host's "
+				    "datapath (%s) has no peer with %s's key", a->o.target,
+				    a->src_if, node);
+	if (r == 0 && tunnel_handshake_since(&tp, &a->t0))
+		return report_notice(&a->rep, "no port answered and no ping, but the tunnel is up: "
+				     "this host's datapath completed a handshake with %s during "
+				     "the audit, so the silence is %s's drop", node, node) < 0 ? -1 : 0;
+	if (r == 0 && tp.handshake.tv_sec + SESSION_SECS < a->t0.tv_sec)
+		return report_error(&a->rep, "target %s unreachable over the VPN: no port answered, "
+				    "nor ping, and this host's datapath has no live session with "
+				    "%s (no handshake in %d s, none during the audit)", a->o.target,
+				    node, SESSION_SECS);
+	if (!a->key)
+		return report_error(&a->rep, "target %s: no port answered, nor ping, and nothing "
+				    "proves the probes reached %s (%s%s): a handshake would — add "
+				    "--key with %s's private key, or give %s icmp to %s in an acl",
+				    a->o.target, node, r < 0 ? "this host's datapath could not be "
+				    "read: " : "no handshake during the audit",
+				    r < 0 ? strerror(-r) : "", as, as, node);
+	return vpn_probe(a, r == 0 ? &tp : NULL);
+}
+
 /* Nothing answered on any port: the host must prove it is there some other
  * way (ARP/ND during the scan, or host discovery now), or the audit fails. */
 static int check_alive(struct audit *a)
@@ -510,6 +651,11 @@ static int check_alive(struct audit *a)
 	so.probe_tcp = &probe;
 	r = scan_run(&so, &disc, &si);
 	free(probe.v);
+	if (r == 0 && disc->host == NMAP_HOST_UP && !same_host(disc, &a->target)) {
+		other_host(a, disc);
+		nmap_result_free(disc);
+		return -1;
+	}
 	if (r == 0 && disc->host == NMAP_HOST_UP) {
 		report_notice(&a->rep, "no scanned port answered; the host answered host discovery "
 			      "(%s)", disc->host_reason);
@@ -517,6 +663,8 @@ static int check_alive(struct audit *a)
 		return 0;
 	}
 	nmap_result_free(disc);
+	if (a->c.zone == EXPECT_VPN)
+		return vpn_alive(a);
 	return report_error(&a->rep, "target %s unreachable: no port answered, nor ping or "
 			    "ARP/ND (the host is down, or everything is dropped)", a->o.target);
 }
@@ -529,6 +677,7 @@ static int run_nmap(struct audit *a)
 	scan_opts_fill(a, &so);
 	if (!expect_ports_count(&a->ports))
 		return 0; /* only the WireGuard port to check */
+	clock_gettime(CLOCK_REALTIME, &a->t0);
 	r = scan_run(&so, &a->res, &a->si);
 	if (r < 0)
 		return scan_failed(a, r, &a->si);
@@ -538,6 +687,8 @@ static int run_nmap(struct audit *a)
 	a->rep.seconds = a->si.seconds;
 	if (a->res->host != NMAP_HOST_UP)
 		return host_missing(a);
+	if (!same_host(a->res, &a->target))
+		return other_host(a, a->res);
 	return 0;
 }
 
@@ -548,7 +699,7 @@ static int compare_and_judge(struct audit *a)
 	struct nmap_result empty = { .nreasons = 1 };
 	const struct nmap_result *res = a->res ? a->res : &empty;
 
-	if (compare_run(a->e, res, &a->c, &a->d) < 0)
+	if (compare_run(a->e, res, &a->d) < 0)
 		return report_error(&a->rep, "out of memory");
 	a->rep.d = &a->d;
 	if (a->d.count[AUDIT_UNKNOWN])
@@ -560,19 +711,36 @@ static int compare_and_judge(struct audit *a)
 		probe_wg(a);
 	if (a->rep.exit == EXIT_ERROR)
 		return -1;
-	/* no port scanned and the WireGuard port not proven either way: nothing
-	 * was compared, so nothing may pass */
-	if (!a->res && a->rep.wg.check == WG_NOT_VERIFIABLE)
-		return report_error(&a->rep, "nothing verified: only the WireGuard port was in "
-				    "scope and it needs a peer key (--as PEER --key FILE)");
+	/* no port compared and no handshake: nothing was proven, so nothing may
+	 * pass (silence to a known peer's key is drift, not a pass either) */
+	if (!a->e->n && a->rep.wg.check != WG_VERIFIED && a->rep.wg.check != WG_DRIFT)
+		return report_error(&a->rep, "nothing verified: no port was compared, and the "
+				    "WireGuard port %s", a->rep.wg.check == WG_NOT_VERIFIABLE
+				    ? "needs a peer key (--as PEER --key FILE)"
+				    : "gave no handshake");
 	a->rep.exit = a->d.count[AUDIT_DRIFT] || a->rep.wg.check == WG_DRIFT ? EXIT_DRIFT
 									     : EXIT_MATCH;
 	return 0;
 }
 
+/* No port in the plan and no WireGuard port to probe: say why, never pass. */
+static int nothing_to_audit(struct audit *a, bool udp_left_out)
+{
+	if (udp_left_out)
+		return report_error(&a->rep, "nothing to audit: the ports asked for are UDP, and "
+				    "nmap's UDP scan needs root (run as root, or list TCP ports)");
+	if (!strcmp(a->o.ports, "declared"))
+		return report_error(&a->rep, "nothing to audit: %s declares no port (no expose "
+				    "rule, acl or breakglass names it) and has no endpoint; list "
+				    "ports with --ports", a->o.node);
+	return report_error(&a->rep, "nothing to audit: no port in scope (--ports %s)",
+			    a->o.ports);
+}
+
 static int plan(struct audit *a)
 {
 	struct expect_vantage v = { .zone = a->c.zone, .src = &a->src, .now = time(NULL) };
+	bool udp_left_out;
 	char err[512];
 
 	if (pick_vantage(a) < 0)
@@ -589,16 +757,16 @@ static int plan(struct audit *a)
 			      "--ports udp:N-M)");
 	if (plan_wg(a) < 0)
 		return -1;
-	if (geteuid() != 0 && a->ports.udp.n) { /* not in the plan: no UNKNOWN rows */
+	udp_left_out = geteuid() != 0 && a->ports.udp.n;
+	if (udp_left_out) { /* not in the plan: no UNKNOWN rows */
 		report_notice(&a->rep, "UDP ports not scanned: nmap's UDP scan needs root");
 		free(a->ports.udp.v);
 		a->ports.udp = (struct rangeset){ 0 };
 	}
 	if (expect_build(a->p, a->node, &v, &a->ports, &a->e) < 0)
 		return report_error(&a->rep, "out of memory");
-	if (a->c.zone == EXPECT_VPN && expect_node_by_addr(a->p, &a->src) < 0)
-		report_notice(&a->rep, "the source %s is no node's VPN address: the policy gives "
-			      "it nothing", a->src_str);
+	if (!a->e->n && !a->wg_check)
+		return nothing_to_audit(a, udp_left_out);
 	a->c.breakglass = a->p->breakglass.present ? &a->p->breakglass.ports : NULL;
 	return 0;
 }

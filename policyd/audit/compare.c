@@ -54,6 +54,7 @@ static struct verdict classify_tcp(bool allowed, enum nmap_state st, const char 
 		return is_reject(reason) ? V(AUDIT_NOTICE, NOTE_REJECTED) : V(AUDIT_MATCH, NOTE_NONE);
 	case NMAP_OPEN_FILTERED:
 	case NMAP_CLOSED_FILTERED: return V(AUDIT_MATCH, NOTE_NONE);
+	case NMAP_CLOSED: return V(AUDIT_DRIFT, NOTE_ANSWERED);
 	default: return V(AUDIT_DRIFT, NOTE_OPENED);
 	}
 }
@@ -73,8 +74,8 @@ static struct verdict classify_udp(bool allowed, enum nmap_state st, const char 
 	case NMAP_OPEN_FILTERED: return V(AUDIT_MATCH, NOTE_NONE);
 	case NMAP_FILTERED:
 		return is_reject(reason) ? V(AUDIT_NOTICE, NOTE_REJECTED) : V(AUDIT_MATCH, NOTE_NONE);
-	case NMAP_OPEN:
-	case NMAP_CLOSED: return V(AUDIT_DRIFT, NOTE_OPENED);
+	case NMAP_OPEN: return V(AUDIT_DRIFT, NOTE_OPENED);
+	case NMAP_CLOSED: return V(AUDIT_DRIFT, NOTE_ANSWERED);
 	default: return V(AUDIT_NOTICE, NOTE_ODD_STATE);
 	}
 }
@@ -109,12 +110,10 @@ static int push(struct audit_diff *d, const struct audit_row *row, size_t *cap)
 	return 0;
 }
 
-int compare_run(const struct expect *e, const struct nmap_result *r, const struct compare_ctx *c,
-		struct audit_diff *out)
+int compare_run(const struct expect *e, const struct nmap_result *r, struct audit_diff *out)
 {
 	size_t cap = 0;
 
-	(void)c;
 	memset(out, 0, sizeof(*out));
 	for (size_t i = 0; i < e->n; i++) {
 		const struct expect_port *ep = &e->v[i];
@@ -159,18 +158,33 @@ static bool breakglass_port(const struct audit_row *row, const struct compare_ct
 	       portset_allows(c->breakglass, row->proto, row->lo);
 }
 
-/* Dropped by policy, yet reachable. An accept in another table cannot undo
- * policyd's drop (a drop in any base chain is final), so policyd's own table
- * is missing or no longer the policy's. */
-static void opened(const struct audit_row *row, const struct compare_ctx *c, char *buf, size_t len)
+static const char *breakglass_or(const struct audit_row *row, const struct compare_ctx *c)
 {
-	const char *why = !c->local_tables ? "policyd's table missing or changed on the target"
-			  : !c->policyd_table ? "table inet policyd is missing"
-			  : "table inet policyd is there but lets it through: changed since apply, "
-			    "or another policy's table";
+	return breakglass_port(row, c) ? "; or a breakglass opening for this address" : "";
+}
 
-	snprintf(buf, len, "%s%s", why,
-		 breakglass_port(row, c) ? "; or a breakglass opening for this address" : "");
+/* Dropped by policy, yet open. An accept in another table cannot undo
+ * policyd's drop (a drop in any base chain is final), so policyd's own table
+ * is missing or no longer the policy's, or a NAT rule before it sends the
+ * port elsewhere. */
+static void opened(const struct audit_row *row, const struct compare_ctx *c, char *buf,
+		   size_t len)
+{
+	snprintf(buf, len, "policyd's table missing or changed on the target (another table's "
+		 "accept cannot undo its drop; a NAT redirect to an allowed port can)%s",
+		 breakglass_or(row, c));
+}
+
+/* Dropped by policy, yet answered with a reset or a port unreachable:
+ * policyd drops silently, so either it never saw the probe's verdict (table
+ * missing or changed) or a table before it rejected the probe — the two
+ * look the same from outside. */
+static void answered_text(const struct audit_row *row, const struct compare_ctx *c, char *buf,
+			  size_t len)
+{
+	snprintf(buf, len, "policyd's table missing or changed on the target, or another table "
+		 "rejects it (%s) before policyd's drop%s", row->reason[0] ? row->reason : "?",
+		 breakglass_or(row, c));
 }
 
 /* Allowed by policy, yet dropped: someone else's drop. */
@@ -182,16 +196,9 @@ static void dropped(const struct audit_diff *d, const struct audit_row *row,
 
 	if (is_reject(row->reason))
 		snprintf(rej, sizeof(rej), "rejected (%s), not policyd's silent drop: ", row->reason);
-	if (c->local_tables && c->foreign && c->foreign[0])
-		snprintf(buf, len, "%sa drop outside policyd: %s%s", rej, c->foreign,
-			 all ? "; or this peer is quarantined" : "");
-	else if (c->local_tables)
-		snprintf(buf, len, "%sno other table here: policyd's table changed?%s", rej,
-			 all ? " or this peer is quarantined" : "");
-	else
-		snprintf(buf, len, "%sa drop outside policyd (another table or program on the target, "
-			 "a cloud or network firewall on the path)%s", rej,
-			 all ? "; or this peer is quarantined" : "");
+	snprintf(buf, len, "%sa drop outside policyd (another table or program on the target, "
+		 "a cloud or network firewall on the path)%s", rej,
+		 all ? "; or this peer is quarantined" : "");
 }
 
 void compare_note_text(const struct audit_diff *d, const struct audit_row *row,
@@ -202,9 +209,8 @@ void compare_note_text(const struct audit_diff *d, const struct audit_row *row,
 		snprintf(buf, len, "%s", "");
 		break;
 	case NOTE_NOTHING_LISTENS:
-		snprintf(buf, len, "nothing listens (%s)", row->proto == IPPROTO_TCP
-			 ? "the firewall let the probe through; the host reset it"
-			 : "ICMP port unreachable");
+		snprintf(buf, len, "nothing listens (%s), or another table rejects it before "
+			 "policyd: the two look the same", row->reason[0] ? row->reason : "?");
 		break;
 	case NOTE_UDP_SILENT:
 		snprintf(buf, len, "no answer: open but silent to nmap's probe, or dropped; UDP "
@@ -216,6 +222,9 @@ void compare_note_text(const struct audit_diff *d, const struct audit_row *row,
 		break;
 	case NOTE_OPENED:
 		opened(row, c, buf, len);
+		break;
+	case NOTE_ANSWERED:
+		answered_text(row, c, buf, len);
 		break;
 	case NOTE_DROPPED:
 		dropped(d, row, c, buf, len);

@@ -23,21 +23,22 @@ enum audit_status { AUDIT_MATCH, AUDIT_NOTICE, AUDIT_DRIFT, AUDIT_UNKNOWN };
 
 enum audit_note {
 	NOTE_NONE,
-	NOTE_NOTHING_LISTENS,   /* allowed, closed: the firewall let the probe through */
+	NOTE_NOTHING_LISTENS,   /* allowed, closed: nothing listens (or a reject before policyd) */
 	NOTE_UDP_SILENT,        /* allowed UDP, no answer: open or dropped, UDP cannot tell */
 	NOTE_REJECTED,          /* filtered, but by an ICMP reject: policyd drops silently */
-	NOTE_OPENED,            /* dropped by policy, yet reachable */
+	NOTE_OPENED,            /* dropped by policy, yet open */
+	NOTE_ANSWERED,          /* dropped by policy, yet closed: a reset or port unreachable */
 	NOTE_DROPPED,           /* allowed by policy, yet filtered */
 	NOTE_ODD_STATE,         /* a state this scan type should not give */
 	NOTE_NOT_REPORTED,      /* nmap said nothing about the port */
 };
 
-/* What is known about the target's side, to name causes. */
+/* What is known about the audit, to name causes. The scan sees only
+ * packets, never the target's ruleset, so a cause is what the answer nmap
+ * got allows: an answer (syn-ack, reset, port unreachable) where policyd
+ * drops, silence where it accepts. */
 struct compare_ctx {
 	enum expect_zone zone;
-	bool local_tables;        /* the target is in this namespace and its tables were listed */
-	bool policyd_table;       /* (local_tables) table inet policyd exists */
-	const char *foreign;      /* (local_tables) "table ip filter, ..." or "" */
 	const struct portset *breakglass; /* ports a breakglass opening may open, or NULL */
 };
 
@@ -62,8 +63,7 @@ struct audit_diff {
 };
 
 /* 0 or -ENOMEM. The diff borrows strings from e and r. */
-int compare_run(const struct expect *e, const struct nmap_result *r, const struct compare_ctx *c,
-		struct audit_diff *out);
+int compare_run(const struct expect *e, const struct nmap_result *r, struct audit_diff *out);
 void compare_free(struct audit_diff *d);
 /* A sentence for the row's note: the notice, or the likely cause of drift. */
 void compare_note_text(const struct audit_diff *d, const struct audit_row *row,

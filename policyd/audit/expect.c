@@ -9,26 +9,39 @@
 #include "ptest.h"
 #include "select.h"
 
+/* The ranges of src from port 1 on (a policy's "tcp:*" is 0-65535; nmap
+ * scans 1-65535). */
 static int add_ranges(struct rangeset *dst, const struct rangeset *src)
 {
-	for (size_t i = 0; i < src->n; i++)
-		if (rangeset_add(dst, src->v[i].lo, src->v[i].hi) < 0)
+	for (size_t i = 0; i < src->n; i++) {
+		uint16_t lo = src->v[i].lo ? src->v[i].lo : 1;
+
+		if (lo <= src->v[i].hi && rangeset_add(dst, lo, src->v[i].hi) < 0)
 			return -ENOMEM;
+	}
 	return 0;
 }
 
-/* A portset's TCP and UDP ports into out; "*" is every TCP port and marks
- * UDP as not expanded (a UDP scan of 65,535 ports crawls at the ICMP rate limit). */
+static bool every_port(const struct rangeset *rs)
+{
+	return rs->n == 1 && rs->v[0].lo <= 1 && rs->v[0].hi == 65535;
+}
+
+/* A portset's TCP and UDP ports into out; "*" is every TCP port, and UDP's
+ * "*" is left out and marked (a UDP scan of 65,535 ports crawls at the ICMP
+ * rate limit). */
 static int add_portset(struct expect_ports *out, const struct portset *ps)
 {
 	if (ps->all) {
 		out->udp_star = true;
 		return rangeset_add(&out->tcp, 1, 65535);
 	}
-	if (add_ranges(&out->tcp, &ps->tcp) < 0 || add_ranges(&out->udp, &ps->udp) < 0)
+	if (add_ranges(&out->tcp, &ps->tcp) < 0)
 		return -ENOMEM;
-	if (rangeset_contains(&ps->udp, 1) && rangeset_contains(&ps->udp, 65535))
+	if (every_port(&ps->udp))
 		out->udp_star = true;
+	else if (add_ranges(&out->udp, &ps->udp) < 0)
+		return -ENOMEM;
 	return 0;
 }
 

@@ -39,7 +39,6 @@ static int diag_cb(const struct nlmsghdr *nlh, void *data)
 	const struct inet_diag_msg *m = mnl_nlmsg_get_payload(nlh);
 	struct dump_ctx *d = data;
 	struct listener x = { .proto = d->proto };
-	const struct nlattr *a;
 
 	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*m))
 		return MNL_CB_ERROR;
@@ -50,9 +49,6 @@ static int diag_cb(const struct nlmsghdr *nlh, void *data)
 	x.port = ntohs(m->id.idiag_sport);
 	x.ifindex = m->id.idiag_if;
 	x.inode = m->idiag_inode;
-	mnl_attr_for_each(a, nlh, sizeof(*m))
-		if (mnl_attr_get_type(a) == INET_DIAG_SKV6ONLY && mnl_attr_get_payload_len(a) >= 1)
-			x.v6only = *(const uint8_t *)mnl_attr_get_payload(a) != 0;
 	if (add(d->out, &x) < 0) {
 		d->err = -ENOMEM;
 		return MNL_CB_ERROR;

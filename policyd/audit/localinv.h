@@ -15,7 +15,6 @@ struct listener {
 	struct addr addr;      /* bound address; zero = every address */
 	uint16_t port;
 	unsigned ifindex;      /* SO_BINDTODEVICE, 0 = none */
-	bool v6only;           /* a v6 wildcard that does not take v4 */
 	uint32_t inode;
 	char process[64];      /* "sshd[123]" or "" */
 };

@@ -45,6 +45,7 @@ struct nmapxml {
 	int extra_state;        /* state of the <extraports> we are in, or -1 */
 	int port_proto;         /* the <port> we are in: proto or -1 */
 	uint16_t port_id;
+	size_t nset[NMAP_NPROTO]; /* port states written per protocol (bounded) */
 };
 
 const char *nmap_state_name(enum nmap_state s)
@@ -147,6 +148,26 @@ void nmap_result_free(struct nmap_result *r)
 	free(r);
 }
 
+/* Out of memory, or a bound hit, inside a callback: stop the parse. */
+static void stop(struct nmapxml *x, int err)
+{
+	x->err = err;
+	XML_StopParser(x->xp, XML_FALSE);
+}
+
+/* Room for n more port states of proto? nmap writes each port of its one
+ * host once, so more than NMAPXML_MAX_PORTS is not nmap: refuse the
+ * document rather than spend time on it. */
+static bool budget(struct nmapxml *x, int proto, size_t n)
+{
+	if (n > NMAPXML_MAX_PORTS - x->nset[proto]) {
+		stop(x, -E2BIG);
+		return false;
+	}
+	x->nset[proto] += n;
+	return true;
+}
+
 static int port_set(struct nmap_result *r, int proto, unsigned port, int state, uint8_t reason,
 		    uint8_t ttl)
 {
@@ -161,13 +182,6 @@ static int port_set(struct nmap_result *r, int proto, unsigned port, int state, 
 	p->reason = reason;
 	p->ttl = ttl;
 	return 0;
-}
-
-/* Out of memory inside a callback: stop the parse. */
-static void nomem(struct nmapxml *x)
-{
-	x->err = -ENOMEM;
-	XML_StopParser(x->xp, XML_FALSE);
 }
 
 /* Parent of the element being opened (the top of the stack before the push). */
@@ -204,11 +218,11 @@ static void on_extrareasons(struct nmapxml *x, const XML_Char **a)
 		if (dash)
 			*dash = '\0';
 		if (num(item, 65535, &lo) < 0 || num(dash ? dash + 1 : item, 65535, &hi) < 0 ||
-		    hi < lo)
+		    hi < lo || !budget(x, proto, hi - lo + 1))
 			return;
 		for (unsigned long p = lo; p <= hi; p++)
 			if (port_set(x->r, proto, (unsigned)p, x->extra_state, reason, 0) < 0) {
-				nomem(x);
+				stop(x, -ENOMEM);
 				return;
 			}
 		s += n;
@@ -227,9 +241,10 @@ static void on_state(struct nmapxml *x, const XML_Char **a)
 		return;
 	if (num(attr(a, "reason_ttl"), 255, &ttl) < 0)
 		ttl = 0;
-	if (port_set(x->r, x->port_proto, x->port_id, state,
+	if (budget(x, x->port_proto, 1) &&
+	    port_set(x->r, x->port_proto, x->port_id, state,
 		     reason_intern(x->r, attr(a, "reason")), (uint8_t)ttl) < 0)
-		nomem(x);
+		stop(x, -ENOMEM);
 }
 
 static void on_port(struct nmapxml *x, const XML_Char **a)
@@ -372,8 +387,7 @@ static void entity_decl(void *ctx, const XML_Char *name, int is_param, const XML
 
 	(void)name, (void)is_param, (void)value, (void)value_len, (void)base;
 	(void)system_id, (void)public_id, (void)notation;
-	x->err = -EBADMSG;
-	XML_StopParser(x->xp, XML_FALSE);
+	stop(x, -EBADMSG);
 }
 
 struct nmapxml *nmapxml_new(void)

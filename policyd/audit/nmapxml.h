@@ -6,7 +6,10 @@
  * DTD or entities, every number range-checked, at most NMAPXML_REASONS
  * distinct reason strings. Only the first <host> counts (we scan one).
  * Ports collapsed into <extraports> are expanded from their <extrareasons
- * ports="..."> lists (nmap ≥ 7.80), so every scanned port has a state. */
+ * ports="..."> lists (nmap ≥ 7.80), so every scanned port has a state; at
+ * most NMAPXML_MAX_PORTS states per protocol are written (nmap reports each
+ * port once), so a document of repeated "1-65535" lists costs no more than
+ * one real report. */
 #ifndef POLICYD_AUDIT_NMAPXML_H
 #define POLICYD_AUDIT_NMAPXML_H
 
@@ -17,6 +20,7 @@
 #define NMAPXML_MAX_BYTES (64u << 20)
 #define NMAPXML_REASONS 32
 #define NMAPXML_REASON_LEN 40     /* nmap's longest, "host-precedence-violation", fits */
+#define NMAPXML_MAX_PORTS 65536u  /* port states per protocol in one document */
 
 enum nmap_state {
 	NMAP_UNSEEN = 0,       /* nmap said nothing about the port */
@@ -63,7 +67,8 @@ const struct nmap_port *nmap_port(const struct nmap_result *r, int proto, unsign
 void nmap_result_free(struct nmap_result *r);
 
 /* Feed the next chunk. 0, or -EBADMSG (not well-formed, or a DTD/entity),
- * -EFBIG (over NMAPXML_MAX_BYTES), -ENOMEM. After an error, feeding stops. */
+ * -EFBIG (over NMAPXML_MAX_BYTES), -E2BIG (more than NMAPXML_MAX_PORTS port
+ * states for one protocol), -ENOMEM. After an error, feeding stops. */
 int nmapxml_feed(struct nmapxml *x, const void *buf, size_t len);
 /* End of input: 0 if the document was complete and well-formed, and *out
  * is the result, now the caller's (nmap_result_free() it). */

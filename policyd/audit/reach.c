@@ -6,6 +6,7 @@
 #include "ptest.h"
 #include "reach.h"
 #include "select.h"
+#include "vantage.h"
 
 const char *reach_class_name(enum reach_class c)
 {
@@ -15,6 +16,7 @@ const char *reach_class_name(enum reach_class c)
 	case REACH_PUBLIC_SOME: return "public (some sources)";
 	case REACH_VPN: return "vpn only";
 	case REACH_NOBODY: return "nobody";
+	case REACH_OTHER_IF: return "non-public interface";
 	}
 	return "?";
 }
@@ -79,10 +81,42 @@ static void vpn_side(const struct policy *p, size_t node, const struct listener 
 		append(out->vpn_rules, sizeof(out->vpn_rules), "breakglass");
 }
 
+/* Is name one of the node's public interfaces ("eth0", or a pattern "eth*")? */
+static bool public_iface(const struct policy *p, const struct node *nd, const char *name)
+{
+	if (!strcmp(name, "lo") || !strcmp(name, p->net.interface))
+		return false;
+	if (!nd->npublic)
+		return true;
+	for (size_t i = 0; i < nd->npublic; i++) {
+		const char *pat = nd->public[i];
+		size_t n = strlen(pat);
+
+		if (n && pat[n - 1] == '*' ? !strncmp(name, pat, n - 1) : !strcmp(name, pat))
+			return true;
+	}
+	return false;
+}
+
+/* Does a packet from the internet reach this socket, firewall aside? */
+static bool faces_internet(const struct policy *p, size_t node, const struct listener *l)
+{
+	const struct node *nd = &p->nodes[node];
+	char ifn[IF_NAMESIZE];
+
+	if (l->ifindex) /* SO_BINDTODEVICE: that interface only */
+		return !if_indextoname(l->ifindex, ifn) || public_iface(p, nd, ifn);
+	if (listener_is_wildcard(l))
+		return true;
+	if (vantage_local_iface(&l->addr, ifn))
+		return public_iface(p, nd, ifn);
+	return true; /* an address no interface holds (IP_FREEBIND): assume the worst */
+}
+
 void reach_classify(const struct policy *p, size_t node, const struct listener *l, time_t now,
 		    struct reach *out)
 {
-	bool vpn_only = vpn_scoped(p, node, l);
+	bool vpn_only = vpn_scoped(p, node, l), internet, vpn;
 
 	memset(out, 0, sizeof(*out));
 	if (listener_is_loopback(l)) {
@@ -90,12 +124,20 @@ void reach_classify(const struct policy *p, size_t node, const struct listener *
 		return;
 	}
 	out->cls = REACH_NOBODY;
-	if (!vpn_only)
+	out->internet = internet = !vpn_only && faces_internet(p, node, l);
+	if (internet)
 		public_side(p, node, l, out);
 	vpn_side(p, node, l, now, out);
-	if (out->cls == REACH_NOBODY && out->vpn_rules[0])
+	if (!vpn_only && !internet)
+		out->cls = REACH_OTHER_IF; /* policyd does not filter those interfaces */
+	else if (out->cls == REACH_NOBODY && out->vpn_rules[0])
 		out->cls = REACH_VPN;
-	/* the socket takes connections the policy gives to nobody (or to some) */
+	/* the socket takes connections the policy gives to nobody (or to some):
+	 * from the internet, or from VPN peers no acl names */
+	vpn = vpn_only || (listener_is_wildcard(l) && !l->ifindex);
 	out->firewall_only = out->cls != REACH_PUBLIC &&
-			     (!vpn_only || out->cls == REACH_NOBODY);
+			     (internet || (vpn && !out->vpn_rules[0]));
+	/* the internet gets nothing of it: only policyd's drop keeps it out */
+	out->internet_fw_only = internet &&
+				(out->cls == REACH_VPN || out->cls == REACH_NOBODY);
 }

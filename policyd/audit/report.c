@@ -259,6 +259,12 @@ static void listener_addr(const struct listener *l, char *buf, size_t len)
 	snprintf(buf, len, "%s%s%s", a, ifn[0] ? "%" : "", ifn);
 }
 
+static const char *listener_where(const struct listener *l, const struct reach *rc)
+{
+	return listener_is_wildcard(l) ? "every address" : !rc->internet ? "a VPN address"
+	       : l->ifindex ? "a public interface" : "a public address";
+}
+
 static void local_note(const struct local_report *r, const struct listener *l,
 		       const struct reach *rc, char *buf, size_t len)
 {
@@ -268,10 +274,16 @@ static void local_note(const struct local_report *r, const struct listener *l,
 	buf[0] = '\0';
 	if (!rc->firewall_only)
 		return;
-	snprintf(buf, len, "%s: listens on %s, the policy gives it to %s%s",
-		 r->tables_known && !r->policyd_table ? "EXPOSED" : "firewall-only",
-		 listener_is_wildcard(l) ? "every address" : "a public address", who,
-		 r->tables_known && !r->policyd_table ? "; table inet policyd is missing" : "");
+	if (r->tables_known && !r->policyd_table)
+		snprintf(buf, len, "EXPOSED: listens on %s, the policy gives it to %s; table "
+			 "inet policyd is missing", listener_where(l, rc), who);
+	else if (rc->internet_fw_only)
+		snprintf(buf, len, "FIREWALL-ONLY: listens on %s, the policy gives it to %s: only "
+			 "policyd's drop keeps the internet out%s", listener_where(l, rc), who,
+			 rc->cls == REACH_VPN ? " (bind it to the VPN address)" : "");
+	else
+		snprintf(buf, len, "firewall-only: listens on %s, the policy gives it to %s",
+			 listener_where(l, rc), who);
 }
 
 void report_local_table(const struct local_report *r, FILE *f)
@@ -288,7 +300,7 @@ void report_local_table(const struct local_report *r, FILE *f)
 	for (size_t i = 0; i < r->l->n; i++) {
 		const struct listener *l = &r->l->v[i];
 		const struct reach *rc = &r->reach[i];
-		char addr[80], rules[300], note[200];
+		char addr[80], rules[300], note[256];
 
 		listener_addr(l, addr, sizeof(addr));
 		snprintf(rules, sizeof(rules), "%s%s%s", rc->public_rule,
@@ -298,8 +310,9 @@ void report_local_table(const struct local_report *r, FILE *f)
 			l->port, l->process[0] ? l->process : "-", reach_class_name(rc->cls),
 			rules[0] ? rules : "-", note);
 	}
-	fprintf(f, "\nresult: %s: %zu listener(s), %zu kept from others only by the firewall%s\n",
-		result_word(r->exit), r->l->n, r->firewall_only,
+	fprintf(f, "\nresult: %s: %zu listener(s), %zu kept from the internet only by policyd's "
+		"drop, %zu from others only by the firewall%s\n", result_word(r->exit), r->l->n,
+		r->internet_fw_only, r->firewall_only,
 		r->exposed ? ", EXPOSED now (no table inet policyd)" : "");
 }
 
@@ -316,7 +329,7 @@ int report_local_json(const struct local_report *r, FILE *f)
 		const struct listener *l = &r->l->v[i];
 		const struct reach *rc = &r->reach[i];
 		cJSON *o = cJSON_CreateObject();
-		char addr[80], note[200];
+		char addr[80], note[256];
 
 		listener_addr(l, addr, sizeof(addr));
 		local_note(r, l, rc, note, sizeof(note));
@@ -328,9 +341,12 @@ int report_local_json(const struct local_report *r, FILE *f)
 		cJSON_AddStringToObject(o, "public_rule", rc->public_rule);
 		cJSON_AddStringToObject(o, "vpn_rules", rc->vpn_rules);
 		cJSON_AddBoolToObject(o, "firewall_only", rc->firewall_only);
+		cJSON_AddBoolToObject(o, "internet_firewall_only", rc->internet_fw_only);
 		cJSON_AddStringToObject(o, "note", note);
 		cJSON_AddItemToArray(arr, o);
 	}
+	cJSON_AddNumberToObject(root, "internet_firewall_only", (double)r->internet_fw_only);
+	cJSON_AddNumberToObject(root, "firewall_only", (double)r->firewall_only);
 	cJSON_AddStringToObject(root, "result", result_word(r->exit));
 	cJSON_AddNumberToObject(root, "exit", r->exit);
 	return json_print(root, f);

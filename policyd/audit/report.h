@@ -58,6 +58,7 @@ struct local_report {
 	const char *foreign;        /* other tables, or "" */
 	const char *error;          /* tables could not be listed: why */
 	size_t firewall_only, exposed;
+	size_t internet_fw_only;    /* kept from the internet only by policyd's drop */
 	int exit;
 };
 

@@ -50,12 +50,12 @@ static void push(struct argv_b *a, const char *s)
 	a->v[++a->n] = NULL;
 }
 
-/* A number, with an optional unit suffix. */
-static void pushu(struct argv_b *a, unsigned v, const char *suffix)
+/* A number. */
+static void pushu(struct argv_b *a, unsigned v)
 {
 	char buf[32];
 
-	snprintf(buf, sizeof(buf), "%u%s", v, suffix);
+	snprintf(buf, sizeof(buf), "%u", v);
 	push(a, buf);
 }
 
@@ -145,18 +145,12 @@ int scan_argv(const struct scan_opts *o, char ***out)
 	}
 	if (o->min_rate) {
 		push(&a, "--min-rate");
-		pushu(&a, o->min_rate, "");
+		pushu(&a, o->min_rate);
 	}
 	if (o->max_retries >= 0) {
 		push(&a, "--max-retries");
-		pushu(&a, (unsigned)o->max_retries, "");
+		pushu(&a, (unsigned)o->max_retries);
 	}
-	if (o->max_rtt_ms) {
-		push(&a, "--max-rtt-timeout");
-		pushu(&a, o->max_rtt_ms, "ms");
-	}
-	if (o->defeat_rst && !o->discover)
-		push(&a, "--defeat-rst-ratelimit");
 	push(&a, "-oX");
 	push(&a, "-");
 	push(&a, o->target);
@@ -370,7 +364,8 @@ int scan_run(const struct scan_opts *o, struct nmap_result **out, struct scan_in
 	if (info->status != 0)
 		r = -EIO;
 	else if (io.xml_err || nmapxml_finish(io.x, out) < 0)
-		r = io.xml_err == -ENOMEM || io.xml_err == -EFBIG ? io.xml_err : -EBADMSG;
+		r = io.xml_err == -ENOMEM || io.xml_err == -EFBIG || io.xml_err == -E2BIG
+			    ? io.xml_err : -EBADMSG;
 	else if (!(*out)->finished || (*out)->exit_error) /* nmap says it did not finish */
 		r = -EIO;
 	if (r == -EIO && *out) {

@@ -25,8 +25,6 @@ struct scan_opts {
 	int timing;                    /* -T0..5; -1: nmap's default */
 	unsigned min_rate;             /* --min-rate; 0: nmap's default */
 	int max_retries;               /* --max-retries; -1: nmap's default */
-	unsigned max_rtt_ms;           /* --max-rtt-timeout; 0: nmap's default */
-	bool defeat_rst;               /* --defeat-rst-ratelimit */
 	unsigned timeout;              /* seconds before nmap is stopped; 0: none */
 };
 
@@ -47,6 +45,7 @@ void scan_argv_free(char **argv);
  * and wrote a complete document; -ENOENT/-EACCES: nmap could not be run;
  * -ETIMEDOUT: stopped at the deadline; -EIO: nmap failed (see
  * info->status, info->stderr_text); -EBADMSG: its XML did not parse;
+ * -EFBIG, -E2BIG: its XML is over the parser's bounds (nmapxml.h);
  * -ENOMEM. info is filled in every case. */
 int scan_run(const struct scan_opts *o, struct nmap_result **out, struct scan_info *info);
 

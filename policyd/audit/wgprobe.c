@@ -19,6 +19,7 @@ struct probe {
 	struct cookie_maker cm;
 	int fd;
 	uint32_t index;
+	bool confirm;
 };
 
 const char *wgprobe_result_name(enum wgprobe_result r)
@@ -117,7 +118,8 @@ static int take(struct probe *p, const uint8_t *buf, size_t n, struct wgprobe_re
 	    noise_le32(buf + 8) == p->index) {
 		if (noise_consume_response(p->local, p->peer, buf) == 0) {
 			rep->result = WGPROBE_HANDSHAKE;
-			send_keepalive(p);
+			if (p->confirm)
+				send_keepalive(p);
 			return 1;
 		}
 		rep->result = WGPROBE_BOGUS;
@@ -125,7 +127,7 @@ static int take(struct probe *p, const uint8_t *buf, size_t n, struct wgprobe_re
 	}
 	if (n == COOKIE_REPLY_LEN && noise_le32(buf) == COOKIE_MSG_REPLY &&
 	    cookie_consume_reply(&p->cm, buf, now_s()) == 0) {
-		rep->cookie = 1;
+		rep->cookie = true;
 		return 2;
 	}
 	rep->result = WGPROBE_BOGUS;
@@ -189,7 +191,7 @@ static int run(struct probe *p, const struct wgprobe_opts *o, struct wgprobe_rep
 
 int wgprobe_run(const struct wgprobe_opts *o, struct wgprobe_report *rep)
 {
-	struct probe p = { .fd = -1 };
+	struct probe p = { .fd = -1, .confirm = !o->unconfirmed };
 	int r;
 
 	memset(rep, 0, sizeof(*rep));

@@ -12,6 +12,7 @@
 #ifndef POLICYD_AUDIT_WGPROBE_H
 #define POLICYD_AUDIT_WGPROBE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "addr.h"
@@ -30,13 +31,15 @@ struct wgprobe_opts {
 	const uint8_t *priv;       /* the peer's private key (32 bytes, locked memory) */
 	unsigned tries;            /* initiations sent (WireGuard retries every 5 s; we sooner) */
 	unsigned wait_ms;          /* per try */
+	bool unconfirmed;          /* send no keepalive after the handshake: the node keeps
+				      using the session it had with the peer (a datapath's) */
 };
 
 struct wgprobe_report {
 	enum wgprobe_result result;
 	unsigned sent;             /* initiations sent */
 	double rtt_ms;             /* of the answer that decided */
-	int cookie;                /* the node was under load and sent a cookie reply */
+	bool cookie;               /* the node was under load and sent a cookie reply */
 };
 
 /* 0 with the report, or -errno when the probe could not be sent at all. */

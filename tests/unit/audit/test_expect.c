@@ -15,7 +15,9 @@
 
 #include "audit/compare.h"
 #include "audit/expect.h"
+#include "audit/reach.h"
 #include "audit/scan.h"
+#include "file.h"
 #include "policy.h"
 
 #define K1 "MxIkEm1ydSRsjVCZVX/+uvCWG4U0aNnlhlRHTlfJpSo="
@@ -194,6 +196,36 @@ static void test_declared_ports(void **state)
 	expect_ports_free(&ps);
 }
 
+/* A node that declares "udp:*" and "tcp:*": every TCP port from 1 (the
+ * policy's "*" includes 0), and UDP left out with the mark, not expanded. */
+static void test_declared_stars(void **state)
+{
+	static const char text[] =
+		"{ \"version\": 1, \"network\": { \"ipv4\": \"100.64.0.0/24\" },\n"
+		"  \"nodes\": { \"a\": { \"key\": \"" K1 "\", \"ips\": [\"100.64.0.1\"] },\n"
+		"             \"b\": { \"key\": \"" K2 "\", \"ips\": [\"100.64.0.2\"] } },\n"
+		"  \"acls\": [ { \"id\": \"x\", \"src\": [\"b\"], \"dst\": [\"a\"],\n"
+		"              \"ports\": [\"udp:*\", \"tcp:*\"] } ] }\n";
+	struct policy_opts o = { .now = NOW };
+	struct expect_ports ps = { 0 };
+	struct policy *p;
+	struct diags d;
+
+	(void)state;
+	diags_init(&d);
+	p = policy_load(text, strlen(text), &o, &d);
+	diags_free(&d);
+	assert_non_null(p);
+	assert_int_equal(expect_ports_declared(p, 0, &ps), 0);
+	assert_true(ps.udp_star);
+	assert_int_equal(ps.udp.n, 0);
+	assert_int_equal(ps.tcp.n, 1);
+	assert_int_equal(ps.tcp.v[0].lo, 1);
+	assert_int_equal(expect_ports_count(&ps), 65535);
+	expect_ports_free(&ps);
+	policy_free(p);
+}
+
 static void test_ports_list(void **state)
 {
 	struct fx *f = *state;
@@ -238,10 +270,11 @@ static struct nmap_result *observed(void)
 
 	r->ports[NMAP_TCP] = calloc(65536, sizeof(struct nmap_port));
 	r->ports[NMAP_UDP] = calloc(65536, sizeof(struct nmap_port));
-	r->nreasons = 4;
+	r->nreasons = 5;
 	strcpy(r->reasons[1], "no-response");
 	strcpy(r->reasons[2], "syn-ack");
 	strcpy(r->reasons[3], "reset");
+	strcpy(r->reasons[4], "port-unreach");
 	for (unsigned p = 1; p <= 65535; p++)
 		r->ports[NMAP_TCP][p] = (struct nmap_port){ NMAP_FILTERED, 1, 0 };
 	r->ports[NMAP_UDP][53] = (struct nmap_port){ NMAP_OPEN_FILTERED, 1, 0 };
@@ -265,13 +298,12 @@ static const struct audit_row *row_of(const struct audit_diff *d, uint8_t proto,
 static void test_compare_match(void **state)
 {
 	struct expect *e = build(*state, EXPECT_PUBLIC, "198.51.100.2", "all");
-	struct compare_ctx c = { .zone = EXPECT_PUBLIC };
 	struct nmap_result *r = observed();
 	struct audit_diff d;
 
 	set(r, 80, NMAP_OPEN);
 	set(r, 443, NMAP_CLOSED); /* allowed, nothing listens: a notice */
-	assert_int_equal(compare_run(e, r, &c, &d), 0);
+	assert_int_equal(compare_run(e, r, &d), 0);
 	assert_int_equal(d.count[AUDIT_DRIFT], 0);
 	assert_int_equal(d.count[AUDIT_NOTICE], 2); /* 443 closed, udp:53 silent */
 	assert_int_equal(d.count[AUDIT_MATCH], 65534);
@@ -292,8 +324,10 @@ static void note(const struct audit_diff *d, const struct compare_ctx *c, unsign
 	compare_note_text(d, row_of(d, IPPROTO_TCP, port), c, buf, len);
 }
 
-/* policyd's table gone: dropped ports answer; the cause depends on what
- * can be known about the target. */
+/* Dropped ports that answer. Open: policyd's table is missing or changed
+ * (an accept elsewhere cannot undo its drop). Closed (a reset): the same, or
+ * a table before policyd's that rejects — the text names both, with nmap's
+ * reason. */
 static void test_compare_opened(void **state)
 {
 	struct expect *e = build(*state, EXPECT_PUBLIC, "198.51.100.2", "declared");
@@ -306,21 +340,54 @@ static void test_compare_opened(void **state)
 	set(r, 2222, NMAP_CLOSED);
 	set(r, 80, NMAP_OPEN);
 	set(r, 443, NMAP_OPEN);
-	assert_int_equal(compare_run(e, r, &c, &d), 0);
+	assert_int_equal(compare_run(e, r, &d), 0);
 	assert_int_equal(d.count[AUDIT_DRIFT], 2);
 	assert_int_equal(row_of(&d, IPPROTO_TCP, 22)->status, AUDIT_DRIFT);
 	assert_int_equal(row_of(&d, IPPROTO_TCP, 22)->note, NOTE_OPENED);
+	assert_int_equal(row_of(&d, IPPROTO_TCP, 2222)->status, AUDIT_DRIFT);
+	assert_int_equal(row_of(&d, IPPROTO_TCP, 2222)->note, NOTE_ANSWERED);
 	note(&d, &c, 22, buf, sizeof(buf));
-	assert_string_equal(buf, "policyd's table missing or changed on the target");
+	assert_non_null(strstr(buf, "policyd's table missing or changed on the target (another "
+				    "table's accept cannot undo its drop"));
+	assert_null(strstr(buf, "rejects"));
+	note(&d, &c, 2222, buf, sizeof(buf));
+	assert_string_equal(buf, "policyd's table missing or changed on the target, or another "
+				 "table rejects it (reset) before policyd's drop");
 	c.breakglass = &((struct fx *)*state)->p->breakglass.ports;
 	note(&d, &c, 2222, buf, sizeof(buf));
 	assert_non_null(strstr(buf, "or a breakglass opening for this address"));
-	c.local_tables = true;
 	note(&d, &c, 22, buf, sizeof(buf));
-	assert_string_equal(buf, "table inet policyd is missing");
-	c.policyd_table = true;
-	note(&d, &c, 22, buf, sizeof(buf));
-	assert_non_null(strstr(buf, "table inet policyd is there but lets it through"));
+	assert_null(strstr(buf, "breakglass")); /* 22 is no breakglass port */
+	compare_free(&d);
+	nmap_result_free(r);
+	expect_free(e);
+}
+
+/* nmap's own record of a foreign table that rejects 443 with a TCP reset and
+ * 80 with an ICMP admin-prohibited, before policyd (fixtures/syn-reject.xml),
+ * audited as bob, whom the policy gives nothing: 443 is drift whose cause
+ * names the reject, 80 a notice (rejected rather than dropped). */
+static void test_compare_foreign_reject(void **state)
+{
+	struct expect *e = build(*state, EXPECT_VPN, "100.64.0.3", "22,80,443");
+	struct compare_ctx c = { .zone = EXPECT_VPN };
+	struct nmap_result *r = NULL;
+	struct audit_diff d;
+	char buf[512], *text;
+	size_t len;
+
+	assert_int_equal(file_read("tests/unit/audit/fixtures/syn-reject.xml", &text, &len), 0);
+	assert_int_equal(nmapxml_parse(text, len, &r), 0);
+	free(text);
+	assert_int_equal(compare_run(e, r, &d), 0);
+	assert_int_equal(d.count[AUDIT_DRIFT], 1);
+	assert_int_equal(row_of(&d, IPPROTO_TCP, 443)->note, NOTE_ANSWERED);
+	compare_note_text(&d, row_of(&d, IPPROTO_TCP, 443), &c, buf, sizeof(buf));
+	assert_non_null(strstr(buf, "or another table rejects it (reset) before policyd's drop"));
+	assert_int_equal(row_of(&d, IPPROTO_TCP, 80)->status, AUDIT_NOTICE);
+	compare_note_text(&d, row_of(&d, IPPROTO_TCP, 80), &c, buf, sizeof(buf));
+	assert_non_null(strstr(buf, "rejected (admin-prohibited) rather than dropped"));
+	assert_int_equal(row_of(&d, IPPROTO_TCP, 22)->status, AUDIT_MATCH);
 	compare_free(&d);
 	nmap_result_free(r);
 	expect_free(e);
@@ -337,22 +404,17 @@ static void test_compare_dropped(void **state)
 
 	set(r, 22, NMAP_OPEN);
 	set(r, 2222, NMAP_OPEN);
-	assert_int_equal(compare_run(e, r, &c, &d), 0);
+	assert_int_equal(compare_run(e, r, &d), 0);
 	assert_int_equal(d.count[AUDIT_DRIFT], 1);
 	assert_int_equal(row_of(&d, IPPROTO_TCP, 5432)->note, NOTE_DROPPED);
 	note(&d, &c, 5432, buf, sizeof(buf));
 	assert_non_null(strstr(buf, "a drop outside policyd (another table"));
 	assert_null(strstr(buf, "quarantined"));
-	c.local_tables = true;
-	c.policyd_table = true;
-	c.foreign = "table ip filter";
-	note(&d, &c, 5432, buf, sizeof(buf));
-	assert_string_equal(buf, "a drop outside policyd: table ip filter");
 	compare_free(&d);
 	/* every allowed port dropped: the peer may be quarantined */
 	set(r, 22, NMAP_FILTERED);
 	set(r, 2222, NMAP_FILTERED);
-	assert_int_equal(compare_run(e, r, &c, &d), 0);
+	assert_int_equal(compare_run(e, r, &d), 0);
 	assert_int_equal(d.count[AUDIT_DRIFT], 3);
 	note(&d, &c, 22, buf, sizeof(buf));
 	assert_non_null(strstr(buf, "quarantined"));
@@ -373,14 +435,16 @@ static void test_compare_udp_and_rejects(void **state)
 	strcpy(r->reasons[3], "admin-prohibited");
 	r->ports[NMAP_TCP][22].reason = 3;             /* rejected, not dropped */
 	r->ports[NMAP_UDP][53] = (struct nmap_port){ NMAP_OPEN, 2, 64 };
-	r->ports[NMAP_UDP][54] = (struct nmap_port){ NMAP_CLOSED, 2, 64 }; /* dropped by policy, answers */
-	assert_int_equal(compare_run(e, r, &c, &d), 0);
+	r->ports[NMAP_UDP][54] = (struct nmap_port){ NMAP_CLOSED, 4, 64 }; /* dropped by policy, answers */
+	assert_int_equal(compare_run(e, r, &d), 0);
 	assert_int_equal(row_of(&d, IPPROTO_TCP, 22)->status, AUDIT_NOTICE);
 	compare_note_text(&d, row_of(&d, IPPROTO_TCP, 22), &c, buf, sizeof(buf));
 	assert_non_null(strstr(buf, "rejected (admin-prohibited)"));
 	assert_int_equal(row_of(&d, IPPROTO_UDP, 53)->status, AUDIT_MATCH);
 	assert_int_equal(row_of(&d, IPPROTO_UDP, 54)->status, AUDIT_DRIFT);
-	assert_int_equal(row_of(&d, IPPROTO_UDP, 54)->note, NOTE_OPENED);
+	assert_int_equal(row_of(&d, IPPROTO_UDP, 54)->note, NOTE_ANSWERED);
+	compare_note_text(&d, row_of(&d, IPPROTO_UDP, 54), &c, buf, sizeof(buf));
+	assert_non_null(strstr(buf, "rejects it (port-unreach) before policyd's drop"));
 	compare_free(&d);
 	nmap_result_free(r);
 	expect_free(e);
@@ -389,18 +453,71 @@ static void test_compare_udp_and_rejects(void **state)
 static void test_compare_unreported(void **state)
 {
 	struct expect *e = build(*state, EXPECT_PUBLIC, NULL, "20-30");
-	struct compare_ctx c = { .zone = EXPECT_PUBLIC };
 	struct nmap_result *r = observed();
 	struct audit_diff d;
 
 	r->ports[NMAP_TCP][25].state = NMAP_UNSEEN;
-	assert_int_equal(compare_run(e, r, &c, &d), 0);
+	assert_int_equal(compare_run(e, r, &d), 0);
 	assert_int_equal(d.count[AUDIT_UNKNOWN], 1);
 	assert_int_equal(row_of(&d, IPPROTO_TCP, 25)->note, NOTE_NOT_REPORTED);
 	assert_int_equal(d.nrows, 3);
 	compare_free(&d);
 	nmap_result_free(r);
 	expect_free(e);
+}
+
+/* ---- --local: who reaches a listener ------------------------------------------------ */
+
+static struct reach classify(struct fx *f, uint8_t proto, const char *addr, uint16_t port,
+			     unsigned ifindex)
+{
+	struct listener l = { .proto = proto, .port = port, .ifindex = ifindex };
+	struct reach rc;
+
+	if (addr)
+		l.addr = A(addr);
+	else
+		l.addr.family = AF_INET6; /* [::] */
+	reach_classify(f->p, f->web1, &l, NOW, &rc);
+	return rc;
+}
+
+static void test_reach(void **state)
+{
+	struct fx *f = *state;
+	struct reach rc;
+
+	rc = classify(f, IPPROTO_TCP, NULL, 443, 0); /* exposed to everyone */
+	assert_int_equal(rc.cls, REACH_PUBLIC);
+	assert_false(rc.firewall_only || rc.internet_fw_only);
+	rc = classify(f, IPPROTO_TCP, NULL, 5432, 0); /* [::]:5432, an acl's only */
+	assert_int_equal(rc.cls, REACH_VPN);
+	assert_true(rc.internet && rc.firewall_only && rc.internet_fw_only);
+	assert_string_equal(rc.vpn_rules, "acl \"alice-ssh\"");
+	rc = classify(f, IPPROTO_TCP, NULL, 22, 0); /* exposed to the office only */
+	assert_int_equal(rc.cls, REACH_PUBLIC_SOME);
+	assert_true(rc.firewall_only);
+	assert_false(rc.internet_fw_only);
+	rc = classify(f, IPPROTO_TCP, NULL, 9999, 0); /* nobody's */
+	assert_int_equal(rc.cls, REACH_NOBODY);
+	assert_true(rc.internet_fw_only);
+	rc = classify(f, IPPROTO_TCP, "100.64.0.1", 5432, 0); /* the VPN address: as meant */
+	assert_int_equal(rc.cls, REACH_VPN);
+	assert_false(rc.internet || rc.firewall_only || rc.internet_fw_only);
+	rc = classify(f, IPPROTO_TCP, "fd7a:115c:a1e0::1", 9999, 0); /* VPN, but no acl */
+	assert_int_equal(rc.cls, REACH_NOBODY);
+	assert_true(rc.firewall_only);
+	assert_false(rc.internet_fw_only);
+	rc = classify(f, IPPROTO_TCP, "127.0.0.1", 9999, 0);
+	assert_int_equal(rc.cls, REACH_LOOPBACK);
+	assert_false(rc.firewall_only);
+	/* an address no interface here holds: assume it faces the internet */
+	rc = classify(f, IPPROTO_TCP, "198.51.100.201", 9999, 0);
+	assert_true(rc.internet_fw_only);
+	/* every address, but SO_BINDTODEVICE lo (ifindex 1): not the internet */
+	rc = classify(f, IPPROTO_TCP, NULL, 9999, 1);
+	assert_int_equal(rc.cls, REACH_OTHER_IF);
+	assert_false(rc.internet || rc.firewall_only || rc.internet_fw_only);
 }
 
 /* ---- the nmap command line ------------------------------------------------------------ */
@@ -485,13 +602,16 @@ int main(void)
 		cmocka_unit_test(test_vpn_as_peers),
 		cmocka_unit_test(test_vpn_needs_a_source),
 		cmocka_unit_test(test_declared_ports),
+		cmocka_unit_test(test_declared_stars),
 		cmocka_unit_test(test_ports_list),
 		cmocka_unit_test(test_node_lookup),
 		cmocka_unit_test(test_compare_match),
 		cmocka_unit_test(test_compare_opened),
+		cmocka_unit_test(test_compare_foreign_reject),
 		cmocka_unit_test(test_compare_dropped),
 		cmocka_unit_test(test_compare_udp_and_rejects),
 		cmocka_unit_test(test_compare_unreported),
+		cmocka_unit_test(test_reach),
 		cmocka_unit_test(test_scan_argv),
 		cmocka_unit_test(test_scan_run_standins),
 	};

@@ -258,6 +258,48 @@ static void test_hostile_values(void **state)
 	nmap_result_free(r);
 }
 
+/* A document that lists ports over and over (each "1-65535" item would be
+ * 65,535 writes) is refused once it names more port states than a port
+ * space has, per protocol; a full real report of both protocols is fine. */
+static void test_port_budget(void **state)
+{
+	static const char extra[] = "<extraports state=\"filtered\"><extrareasons "
+				    "reason=\"no-response\" proto=\"%s\" ports=\"%s\"/></extraports>";
+	size_t items = 20000, len = items * 8 + 512, off;
+	struct nmap_result *r;
+	char *doc = malloc(len), *list = malloc(items * 8 + 1);
+
+	(void)state;
+	assert_non_null(doc);
+	assert_non_null(list);
+	/* every tcp and every udp port once, plus port 0 of each: the limit exactly */
+	off = (size_t)snprintf(doc, len, "<nmaprun>" HOST_OPEN);
+	off += (size_t)snprintf(doc + off, len - off, extra, "tcp", "1-65535");
+	off += (size_t)snprintf(doc + off, len - off, extra, "udp", "1-65535");
+	off += (size_t)snprintf(doc + off, len - off, "<port protocol=\"tcp\" portid=\"0\">"
+				"<state state=\"closed\"/></port>");
+	snprintf(doc + off, len - off, HOST_CLOSE "</nmaprun>");
+	assert_int_equal(parse_str(doc, &r), 0);
+	assert_int_equal(r->nseen[NMAP_TCP], 65536);
+	assert_int_equal(r->nseen[NMAP_UDP], 65535);
+	nmap_result_free(r);
+	/* one port state more is refused */
+	snprintf(doc + off, len - off, "<port protocol=\"tcp\" portid=\"1\"><state state=\"open\"/>"
+		 "</port>" HOST_CLOSE "</nmaprun>");
+	assert_int_equal(parse_str(doc, &r), -E2BIG);
+	assert_null(r);
+	/* 20,000 "1-65535" items: refused at the second, not 1.3e9 writes later */
+	off = 0;
+	for (size_t i = 0; i < items; i++)
+		off += (size_t)snprintf(list + off, items * 8 + 1 - off, "%s1-65535", i ? "," : "");
+	off = (size_t)snprintf(doc, len, "<nmaprun>" HOST_OPEN);
+	off += (size_t)snprintf(doc + off, len - off, extra, "tcp", list);
+	snprintf(doc + off, len - off, HOST_CLOSE "</nmaprun>");
+	assert_int_equal(parse_str(doc, &r), -E2BIG);
+	free(list);
+	free(doc);
+}
+
 /* Only the first <host> counts; <hosthint> is not a host; a <port> outside
  * <host><ports> is ignored; more reasons than the table holds become "". */
 static void test_structure(void **state)
@@ -350,6 +392,7 @@ int main(void)
 		cmocka_unit_test(test_broken_documents),
 		cmocka_unit_test(test_hostile_values),
 		cmocka_unit_test(test_structure),
+		cmocka_unit_test(test_port_budget),
 		cmocka_unit_test(test_deep_nesting),
 		cmocka_unit_test(test_error_run),
 		cmocka_unit_test(test_state_names),
