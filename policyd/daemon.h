@@ -37,7 +37,9 @@ struct policy_bytes {
 
 struct device;
 struct guard;
+struct ir;
 struct rules_nl;
+struct rules_watch;
 
 struct daemon {
 	const char *policy_path, *key_path, *ifname_opt, *ctl_path;
@@ -68,6 +70,15 @@ struct daemon {
 	gid_t ctl_group;               /* --control-group, or CTLSOCK_NO_GROUP */
 	char uapi_path[128];
 	struct rules_nl *nl;
+	struct rules_watch *watch;     /* who else changed our table */
+	struct ir *ir, *ir_next;       /* the table in force (borrows from p); one applied,
+					  not yet in force */
+	int64_t ir_at, ir_next_at;     /* their compile times */
+	unsigned long applies[3];      /* by enum apply_path: replace, diff, unchanged */
+	unsigned long repairs;         /* foreign changes of our table undone */
+	time_t repaired_at;
+	uint64_t last_repair_ms;       /* clock_ms() */
+	char last_tamper[256];
 	const char *state_path;        /* quarantine bans, kept across restarts */
 	struct guard *guard;           /* quarantine (guard.c) */
 };
@@ -88,6 +99,8 @@ void daemon_signed_floor_raise(struct daemon *d, uint64_t when);
  * freed, or handed to *old if old is not NULL. */
 int daemon_policy_switch(struct daemon *d, struct policy *p, size_t self, char *err,
 			 size_t errlen, struct policy **old);
+/* After the watch saw a foreign change of our table: restore it. */
+void daemon_table_repair(struct daemon *d);
 /* Reload the policy file; on failure the old one stays and status says why. */
 int daemon_reload(struct daemon *d, const char *why);
 

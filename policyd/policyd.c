@@ -45,6 +45,7 @@
 #include "device.h"
 #include "file.h"
 #include "guard.h"
+#include "ir.h"
 #include "keyfile.h"
 #include "link.h"
 #include "log.h"
@@ -163,7 +164,7 @@ static int start(struct daemon *d)
 	log_phase("load");
 	snprintf(d->ifname, sizeof(d->ifname), "%s", d->ifname_opt ? d->ifname_opt
 								     : p->net.interface);
-	if ((r = rules_nl_open(&d->nl)) < 0)
+	if ((r = rules_nl_open(&d->nl)) < 0 || (r = rules_watch_new(d->nl, 0, &d->watch)) < 0)
 		return log_error("netlink: %s", strerror(-r)), -1;
 	if ((r = device_new(d->ifname, log_callback, &d->dev)) < 0)
 		return log_error("cannot create interface %s: %s", d->ifname, strerror(-r)), -1;
@@ -241,23 +242,62 @@ static void reload_or_defer(struct daemon *d, const char *why)
 	daemon_reload(d, why);
 }
 
-enum { PFD_SIG, PFD_INO, PFD_NFLOG, PFD_EVENTS, PFD_CTL, PFD_N = PFD_CTL + CTLSOCK_POLLFDS };
+/* Another process changed table inet policyd: it is put back at once, but
+ * no more than once a second (a script fighting us must not spin us). */
+#define REPAIR_EVERY_MS 1000
+
+static void on_watch(struct daemon *d, uint64_t *repair_at)
+{
+	char what[256];
+
+	if (rules_watch_drain(d->watch) > 0) {
+		rules_watch_describe(d->watch, what, sizeof(what));
+		log_warn("%s", what);
+	}
+	if (rules_watch_tampered(d->watch) && !*repair_at)
+		*repair_at = d->last_repair_ms + REPAIR_EVERY_MS;
+}
+
+static int repair_if_due(struct daemon *d, uint64_t *repair_at, int timeout)
+{
+	uint64_t now = clock_ms();
+
+	if (!*repair_at)
+		return timeout;
+	if (now >= *repair_at) {
+		*repair_at = 0;
+		d->last_repair_ms = now;
+		daemon_table_repair(d);
+		return timeout;
+	}
+	return timeout < 0 || (uint64_t)timeout > *repair_at - now ? (int)(*repair_at - now)
+								    : timeout;
+}
+
+enum { PFD_SIG, PFD_INO, PFD_WATCH, PFD_NFLOG, PFD_EVENTS, PFD_CTL,
+       PFD_N = PFD_CTL + CTLSOCK_POLLFDS };
 
 static void run(struct daemon *d)
 {
+	uint64_t repair_at = 0;
+
 	for (;;) {
 		struct pollfd pfd[PFD_N] = { [PFD_SIG] = { d->sig_fd, POLLIN, 0 },
-					     [PFD_INO] = { d->ino_fd, POLLIN, 0 } };
+					     [PFD_INO] = { d->ino_fd, POLLIN, 0 },
+					     [PFD_WATCH] = { rules_watch_fd(d->watch), POLLIN, 0 } };
 		struct signalfd_siginfo si;
 		int timeout = guard_tick(d->guard);
 
 		if (d->rollback && (timeout < 0 || timeout > 200))
 			timeout = 200;
 		timeout = ctlsock_timeout(d->ctl, timeout);
+		timeout = repair_if_due(d, &repair_at, timeout);
 		guard_fds(d->guard, pfd + PFD_NFLOG);
 		ctlsock_pollfds(d->ctl, pfd + PFD_CTL);
 		if (poll(pfd, PFD_N, timeout) < 0)
 			continue;
+		if (pfd[PFD_WATCH].revents)
+			on_watch(d, &repair_at);
 		if (pfd[PFD_NFLOG].revents)
 			guard_on_nflog(d->guard);
 		if (pfd[PFD_EVENTS].revents)
@@ -373,7 +413,10 @@ out:
 		unlink(d.uapi_path);
 	}
 	ctlsock_free(d.ctl);
+	rules_watch_free(d.watch);
 	rules_nl_close(d.nl);
+	ir_free(d.ir_next);
+	ir_free(d.ir);
 	daemon_pending_free(&d);
 	policy_free(d.p);
 	sodium_free(d.priv);

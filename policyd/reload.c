@@ -183,20 +183,45 @@ struct policy *daemon_policy_read(struct daemon *d, const char *path, long *self
 	return p;
 }
 
+/* The node's table in force as differences from the one in force (set
+ * elements only, when the shape is the same and nobody else changed it),
+ * else a whole replacement. The new IR waits in d->ir_next until the
+ * switch is done (it borrows from p). */
 static int apply_rules(struct daemon *d, const struct policy *p, size_t self, char *err,
 		       size_t errlen)
 {
-	struct compile_opts co = { .ifname = d->ifname };
+	int64_t at = time(NULL);
+	struct compile_opts co = { .ifname = d->ifname, .now = (time_t)at };
 	struct ir *ir = compile_node(p, self, &co);
 	struct apply_report rep;
-	int r = rules_apply(d->nl, ir, true, &rep);
+	int r = rules_update(d->nl, d->watch, d->ir, d->ir_at, ir, at, &rep);
 
-	if (r < 0)
+	if (r < 0) {
 		snprintf(err, errlen, "table inet policyd not applied: %s%s%s", strerror(-r),
 			 rep.nerrors ? ": " : "", rep.nerrors ? rep.errors[0] : "");
+		ir_free(ir);
+	} else {
+		log_info("table inet policyd: %s (%zu elements added, %zu removed%s%s)",
+			 apply_path_name(rep.path), rep.added, rep.removed,
+			 rep.path == APPLY_REPLACE && rep.why[0] ? "; a replacement because " : "",
+			 rep.path == APPLY_REPLACE ? rep.why : "");
+		d->applies[rep.path]++;
+		ir_free(d->ir_next);
+		d->ir_next = ir;
+		d->ir_next_at = at;
+	}
 	apply_report_free(&rep);
-	ir_free(ir);
 	return r;
+}
+
+/* The IR just applied goes in force with its policy; the old one goes
+ * (before its policy, which it borrows from). */
+static void ir_commit(struct daemon *d)
+{
+	ir_free(d->ir);
+	d->ir = d->ir_next;
+	d->ir_at = d->ir_next_at;
+	d->ir_next = NULL;
 }
 
 static int apply_device(struct daemon *d, const struct policy *p, size_t self,
@@ -266,9 +291,17 @@ static void switch_undo(struct daemon *d, const struct policy *p)
 
 	if (!d->p) /* at start: nothing to go back to; the daemon will not run */
 		return;
+	/* from the table now in force (p's) back to d->p's */
+	ir_commit(d);
 	if (apply_rules(d, d->p, d->self, err, sizeof(err)) < 0 ||
 	    apply_device(d, d->p, d->self, p, err, sizeof(err)) < 0)
 		log_error("the previous policy could not be put back whole: %s", err);
+	if (d->ir_next) { /* the previous policy's table in force again */
+		ir_commit(d);
+	} else { /* p's table stays, and p goes: the next apply replaces it whole */
+		ir_free(d->ir);
+		d->ir = NULL;
+	}
 }
 
 int daemon_policy_switch(struct daemon *d, struct policy *p, size_t self, char *err,
@@ -287,6 +320,7 @@ int daemon_policy_switch(struct daemon *d, struct policy *p, size_t self, char *
 	log_phase("peers");
 	if ((r = apply_addresses(d, p, self, d->p, d->self)) < 0) /* the tunnel may still carry */
 		log_warn("%s: addresses: %s", d->ifname, strerror(-r));
+	ir_commit(d); /* before the old policy goes: the old IR borrows from it */
 	if (old)
 		*old = d->p;
 	else
@@ -298,6 +332,30 @@ int daemon_policy_switch(struct daemon *d, struct policy *p, size_t self, char *
 		guard_policy(d->guard, p);
 	daemon_glass_policy(d);
 	return 0;
+}
+
+/* Someone else changed table inet policyd: put ours back as it was (a
+ * replacement; the bans and openings in force are carried over). */
+void daemon_table_repair(struct daemon *d)
+{
+	struct apply_report rep;
+	char what[256];
+	int r;
+
+	rules_watch_describe(d->watch, what, sizeof(what));
+	if (!d->ir || !rules_watch_tampered(d->watch))
+		return;
+	r = rules_update(d->nl, d->watch, d->ir, d->ir_at, d->ir, d->ir_at, &rep);
+	if (r < 0) {
+		log_error("%s; it could not be restored: %s", what, strerror(-r));
+	} else {
+		d->repairs++;
+		d->repaired_at = time(NULL);
+		snprintf(d->last_tamper, sizeof(d->last_tamper), "%s", what);
+		log_warn("table inet policyd restored as the policy has it (%lu time(s) so far)",
+			 d->repairs);
+	}
+	apply_report_free(&rep);
 }
 
 int daemon_reload(struct daemon *d, const char *why)

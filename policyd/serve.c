@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apply.h"
 #include "control.h"
 #include "daemon.h"
 #include "device.h"
@@ -61,6 +62,14 @@ static void status(struct daemon *d, FILE *f)
 	}
 	if (d->last_rollback[0])
 		fprintf(f, "last rollback: %s\n", d->last_rollback);
+	fprintf(f, "table: %lu replaced, %lu changed by set elements, %lu unchanged\n",
+		d->applies[APPLY_REPLACE], d->applies[APPLY_DIFF], d->applies[APPLY_UNCHANGED]);
+	if (d->repairs) {
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&d->repaired_at));
+		fprintf(f, "table: changed outside policyd %lu time(s), restored each time; last: %s, "
+			   "restored %s\n",
+			d->repairs, d->last_tamper, when);
+	}
 	fprintf(f, "peers:\n");
 	device_peers(d->dev, status_peer, &c);
 	free(c.sorted);

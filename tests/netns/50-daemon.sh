@@ -184,6 +184,17 @@ while [ "$(date +%s)" -le "$t_v0" ]; do sleep 0.1; done # signed a second later 
 check "the file watch alone applies the admin-signed policy: bob now reaches web1:22" \
 	wait_until 5 tcp_ok "${NS[bob]}" "${VPN[web1]}" 22
 check "alice still reaches web1:22" tcp_ok "${NS[alice]}" "${VPN[web1]}" 22
+check "the grant went in as set elements, not a new table" \
+	grep -q "table inet policyd: diff (" "$T/web1.log"
+
+# ---- someone else changes policyd's table: it is put back ----------------------------
+ip netns exec "${NS[web1]}" nft add rule inet policyd public tcp dport 5432 accept
+restored() { ! ip netns exec "${NS[web1]}" nft list chain inet policyd public | grep -q 'tcp dport 5432 accept'; }
+check "a rule added by nft to table inet policyd is gone within 2 s" wait_until 2 restored
+check "...the daemon names who changed it" grep -Eq "table inet policyd changed by nft \(pid [0-9]+" "$T/web1.log"
+check "...status reports the restore" bash -c "'$POLICYCTL' status --control '$T/web1.ctl' | grep -q '^table: changed outside policyd 1 time(s), restored each time; last: table inet policyd changed by nft'"
+if tcp_ok "${NS[bob]}" 203.0.113.1 5432; then not_ok "...web1:5432 stays closed publicly"
+else ok "...web1:5432 stays closed publicly"; fi
 replayed() { # the first policy, validly signed but older than the one in force
 	local out
 	if out=$(ctl web1 apply "$T/v0.json" --confirm 30s 2>&1); then return 1; fi
