@@ -171,7 +171,7 @@ static int quarantine_node(struct guard *g, const struct node *n, uint64_t ms)
 	na = node_addrs(n, a, RANGE_MAX * 4);
 	for (size_t i = 0; i < na && r >= 0; i++)
 		r = rules_quarantine_add(g->d->nl, &a[i], ms);
-	if (r >= 0 && (cut = conntrack_kill_srcs(a, na)) < 0) { /* the drop is in place */
+	if (r >= 0 && (cut = conntrack_kill_srcs(a, na, CONNTRACK_TIMEOUT_MS)) < 0) { /* the drop is in place */
 		log_warn("quarantine %s: conntrack: %s", n->name, strerror(-cut));
 		cut = 0;
 	}
