@@ -26,6 +26,7 @@ const char *const drop_reason_names[DROP_MAX] = {
 	[DROP_BAD_MAC1] = "bad_mac1", [DROP_COOKIE_SENT] = "cookie_sent",
 	[DROP_RATELIMIT] = "ratelimited", [DROP_HS_QUEUE_FULL] = "handshake_queue_full",
 	[DROP_HS_INVALID] = "handshake_invalid", [DROP_HS_REPLAY] = "handshake_replay",
+	[DROP_HS_FLOOD] = "handshake_flood",
 	[DROP_COOKIE_INVALID] = "cookie_invalid", [DROP_UNKNOWN_INDEX] = "unknown_index",
 	[DROP_DATA_AUTH] = "data_auth", [DROP_DATA_REPLAY] = "data_replay",
 	[DROP_KEY_EXPIRED] = "key_expired", [DROP_INNER_MALFORMED] = "inner_malformed",
