@@ -60,8 +60,12 @@ static void parse_l4(const uint8_t *p, size_t len, struct nflog_pkt *pk)
 			return;
 		pk->dport = be16(p + 2);
 		pk->has_l4 = true;
-		/* flags at byte 13: SYN 0x02, ACK 0x10 */
-		pk->syn = len >= 14 && (p[13] & 0x02) && !(p[13] & 0x10);
+		if (len < 14)
+			return;
+		/* flags at byte 13: FIN 0x01, SYN 0x02, ACK 0x10 */
+		pk->has_flags = true;
+		pk->tcp_flags = p[13];
+		pk->syn = (p[13] & 0x02) && !(p[13] & 0x10);
 		return;
 	case IPPROTO_UDP:
 	case IPPROTO_UDPLITE:

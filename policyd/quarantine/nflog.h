@@ -55,6 +55,8 @@ struct nflog_pkt {
 	bool has_l4;                        /* dport (and for TCP, syn) are valid */
 	uint16_t dport;                     /* TCP/UDP/SCTP/UDP-Lite/DCCP port; ICMP/ICMPv6: type */
 	bool syn;                           /* TCP SYN without ACK (a connection attempt) */
+	bool has_flags;                     /* TCP: tcp_flags is valid */
+	uint8_t tcp_flags;                  /* TCP header byte 13: CWR ECE URG ACK PSH RST SYN FIN */
 };
 
 /* Parse one netlink datagram as received from an NFLOG socket: any number

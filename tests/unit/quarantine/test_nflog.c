@@ -483,6 +483,15 @@ static void test_parse_ipv4_edges(void **state)
 	assert_true(g.v[0].has_l4);
 	assert_int_equal(g.v[0].dport, 22);
 	assert_false(g.v[0].syn);
+	assert_false(g.v[0].has_flags);
+	/* the flags byte as it came: a NULL scan, an Xmas scan */
+	ipv4(pkt, 5, IPPROTO_TCP, 0, tcp_syn_hdr, 20);
+	pkt[20 + 13] = 0;
+	assert_int_equal(parse1("tcp-null", pkt, 40, &g), 1);
+	assert_true(g.v[0].has_flags && g.v[0].tcp_flags == 0 && !g.v[0].syn);
+	pkt[20 + 13] = 0x29;
+	assert_int_equal(parse1("tcp-xmas", pkt, 40, &g), 1);
+	assert_true(g.v[0].has_flags && g.v[0].tcp_flags == 0x29);
 	/* TCP cut inside the ports */
 	assert_int_equal(parse1("tcp-cut3", pkt, ipv4(pkt, 5, IPPROTO_TCP, 0, tcp_syn_hdr, 3), &g), 1);
 	assert_int_equal(g.v[0].family, AF_INET);
