@@ -152,6 +152,7 @@ struct device {
 	bool threads;
 	_Atomic uint64_t drops[DROP_MAX];
 	_Atomic uint64_t sessions;     /* keypairs derived: rotations are visible */
+	_Atomic uint64_t evicted;      /* keypairs dropped by device_peer_evict */
 	/* a detached device (tests, fuzzing) has no TUN or socket: these get
 	 * what would be sent to the network and written to the TUN */
 	void (*xmit)(void *ctx, const uint8_t *buf, size_t len, const struct sockaddr_storage *to);
@@ -211,7 +212,8 @@ void device_set_events(struct device *dev,
 				  const uint8_t *inner, size_t len),
 		       void *ctx);
 /* Forget the peer's sessions and any handshake in flight, so it must
- * handshake again (quarantine with evict). 0 or -ENOENT. */
+ * handshake again (quarantine with evict); the keypairs dropped are counted
+ * (`evicted` in stats). 0 or -ENOENT. */
 int device_peer_evict(struct device *dev, const uint8_t pub[32]);
 /* Start a handshake with the peer now, if it has an endpoint (after a
  * quarantine is lifted, so the peer need not wait for its own timers).

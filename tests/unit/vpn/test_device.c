@@ -370,7 +370,10 @@ static void test_evict(void **state)
 	(void)state;
 	handshake_from_a();
 	assert_int_equal(device_peer_evict(B.dev, B.dev->peers[0]->noise->remote_pub), 0);
+	assert_int_equal(atomic_load(&B.dev->evicted), 1);  /* its one session */
 	assert_int_equal(device_peer_evict(B.dev, nobody), -ENOENT);
+	assert_int_equal(device_peer_evict(B.dev, B.dev->peers[0]->noise->remote_pub), 0);
+	assert_int_equal(atomic_load(&B.dev->evicted), 1);  /* nothing left to drop */
 	device_xmit(A.dev, pkt, n);
 	pump(&A, &B);
 	assert_int_equal(B.ngot, 1); /* only the staged packet of the first handshake */
