@@ -42,12 +42,14 @@
 #include "quarantine/conntrack.h"
 #include "quarantine/nflog.h"
 #include "quarantine/peerindex.h"
+#include "quarantine/statesave.h"
 #include "quarantine/suspicion.h"
 
 #define EVENT_RING 256
 #define REPORTS 8
 #define RANGE_MAX 256         /* addresses quarantined per VPN range of a node */
 #define RETRY_MS 1000         /* a suspended guard tries again */
+#define SAVE_WAIT_MS 2000     /* at exit, for the state file's last write */
 /* Weights of what a peer's own keys prove (SUSPICION_FULL = a ban). None of
  * it is sent by a WireGuard peer that works: */
 #define SPOOF_WEIGHT 100      /* 10 packets posing as another node: a ban */
@@ -61,6 +63,9 @@ struct guard {
 	struct nflog *nf;
 	const char *state_path;
 	struct banstate *bans;
+	struct statesave *saver;     /* writes the state file off the event loop */
+	uint64_t saves_seen;         /* writes whose result was looked at */
+	bool save_failing;
 	bool stale;                  /* the policy could not be indexed: suspended */
 	uint64_t retry_at;           /* ms: the next attempt while stale */
 	uint64_t ignored;            /* inputs not scored while suspended */
@@ -168,12 +173,35 @@ static int unquarantine_node(struct guard *g, const struct node *n)
 	return unquarantine(g, n->ips, n->nips, NULL);
 }
 
+/* The text now, the disk later (statesave.h): a slow disk cannot hold up
+ * NFLOG, the datapath's events or the control socket. */
 static void state_save(struct guard *g)
 {
-	int r = banstate_save(g->bans, g->state_path);
+	char *text;
+	size_t len;
+	int r = banstate_text(g->bans, &text, &len);
 
 	if (r < 0)
 		log_error("%s: ban state not saved: %s", g->state_path, strerror(-r));
+	else
+		statesave_put(g->saver, text, len);
+}
+
+/* How the writes went since last asked: a failure is logged once, and the
+ * recovery. */
+static void state_saved(struct guard *g)
+{
+	uint64_t done;
+	int r = statesave_error(g->saver, &done);
+
+	if (done == g->saves_seen)
+		return;
+	g->saves_seen = done;
+	if (r < 0 && !g->save_failing)
+		log_error("%s: ban state not saved: %s", g->state_path, strerror(-r));
+	else if (!r && g->save_failing)
+		log_info("%s: ban state saved again", g->state_path);
+	g->save_failing = r < 0;
 }
 
 static void ban_record(struct guard *g, const struct node *n,
@@ -685,6 +713,8 @@ int guard_new(struct daemon *d, const char *state_path, struct guard **out)
 		log_error("%s: %s", state_path, err);
 		goto fail;
 	}
+	if ((r = statesave_new(state_path, &g->saver)) < 0)
+		goto fail;
 	restore(g);
 	device_set_events(d->dev, on_event, g);
 	*out = g;
@@ -698,6 +728,9 @@ void guard_free(struct guard *g)
 {
 	if (!g)
 		return;
+	if (statesave_free(g->saver, SAVE_WAIT_MS) < 0)
+		log_error("%s: the last ban state was not written within %d ms (a slow disk?)",
+			  g->state_path, SAVE_WAIT_MS);
 	suspicion_free(g->eng);
 	nflog_close(g->nf);
 	banstate_free(g->bans);
@@ -771,6 +804,7 @@ int guard_tick(struct guard *g)
 	time_t now = time(NULL), next = 0;
 	int ms;
 
+	state_saved(g);
 	if (banstate_expire(g->bans, now))
 		state_save(g);
 	for (size_t i = 0; i < g->bans->n; i++)
