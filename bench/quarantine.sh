@@ -124,15 +124,18 @@ for line in sys.stdin:
         continue
     sa, sp = src.rsplit(".", 1); da, dp = dst.rsplit(".", 1)
     pk.append((ts, sa, int(sp), da, int(dp), flags))
-answered = {p[4] for p in pk if p[2] == 22 and "S." in p[5]}
+def first_syn(dport):
+    return next((p[0] for p in pk if p[4] == dport and p[5] == "S"), None)
 lat, missing = [], 0
 for t in range(trials):
     base = 1000 + t * 64
-    cross = [p[0] for p in pk if p[4] == base + k - 1 and p[5] == "S"]
-    nxt = [p[0] for p in pk if p[4] == base + 64 and p[5] == "S"]
-    if not cross:
+    start, cross, nxt = first_syn(base), first_syn(base + k - 1), first_syn(base + 64)
+    if start is None or cross is None:
         missing += 1; print("trial %d: no crossing packet seen" % t, file=sys.stderr); continue
-    t0, t1 = cross[0], (nxt[0] if nxt else float("inf"))
+    t0, t1 = cross, (nxt if nxt is not None else float("inf"))
+    # the probes web1 answered in this trial (source ports come round again
+    # in later trials: a set for the whole capture hid drops behind them)
+    answered = {p[4] for p in pk if p[2] == 22 and "S." in p[5] and start <= p[0] < t1}
     drops = [p[0] for p in pk if p[4] == 22 and p[5] == "S" and t0 < p[0] < t1
              and p[2] not in answered]
     if not drops:

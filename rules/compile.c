@@ -4,7 +4,9 @@
  *   input  (hook input, priority -15, policy accept): lo → accept,
  *          VPN interface → vpn, public interfaces → public
  *   vpn    quarantine drop; established/related; essential ICMP; invalid
- *          drop; ACL sets; rate-limited NFLOG for the suspicion engine; drop
+ *          packets to NFLOG (stealth scans), then dropped; ACL sets; NFLOG
+ *          for the suspicion engine; drop. Both logs are metered per source
+ *          (logmeter4/6), then capped for all sources.
  *   public established/related; essential ICMP; invalid drop; WireGuard
  *          port (nodes with an endpoint); expose sets; breakglass openings
  *          (when the policy has a breakglass section); drop (nmap: filtered)
@@ -173,11 +175,36 @@ static void rule_ct(struct ir *ir, size_t chain, uint32_t bits, enum ir_verdict 
 	match(rule(ir, chain, v, NULL), IRM_CT_STATE, 0)->val = bits;
 }
 
-static void rules_common_head(struct ir *ir, size_t chain, size_t icmp4, size_t icmp6)
+/* [ct state invalid] update @meter { saddr limit per source } limit (all)
+ * log: one noisy source cannot use up what the others get logged. */
+static void rule_log(struct ir *ir, size_t chain, size_t meter, const char *prefix,
+		     bool invalid)
+{
+	struct ir_rule *r = rule(ir, chain, IRV_NONE, NULL);
+	struct ir_match *m;
+
+	if (invalid)
+		match(r, IRM_CT_STATE, 0)->val = IR_CT_INVALID;
+	m = match(r, IRM_METER, ir->sets[meter].family);
+	m->set = meter;
+	m->val = IR_LOG_SRC_RATE;
+	m->val2 = IR_LOG_SRC_BURST;
+	m = match(r, IRM_LIMIT, 0);
+	m->val = IR_LOG_RATE;
+	m->val2 = IR_LOG_BURST;
+	r->log = prefix;
+}
+
+/* meter: the VPN side's [v4, v6] meters, which also log invalid packets
+ * (NULL, FIN and Xmas scans are invalid to conntrack); NULL elsewhere. */
+static void rules_common_head(struct ir *ir, size_t chain, size_t icmp4, size_t icmp6,
+			      const size_t *meter)
 {
 	rule_ct(ir, chain, IR_CT_ESTABLISHED | IR_CT_RELATED, IRV_ACCEPT);
 	rule_set(ir, chain, IRM_ICMP_IN, icmp4, false, NULL);
 	rule_set(ir, chain, IRM_ICMP_IN, icmp6, false, NULL);
+	for (int f = 0; meter && f < 2; f++)
+		rule_log(ir, chain, meter[f], IR_LOG_PREFIX_INVALID, true);
 	rule_ct(ir, chain, IR_CT_INVALID, IRV_DROP);
 }
 
@@ -327,10 +354,10 @@ struct ir *compile_node(const struct policy *p, size_t node, const struct compil
 	int64_t now = opts && opts->now ? opts->now : time(NULL);
 	struct ir *ir = calloc(1, sizeof(*ir));
 	struct zone vz = { 0 }, pz = { 0 };
-	size_t q4, q6, i4, i6, acl[2][4], pub[2][4], g4 = 0, g6 = 0;
+	size_t q4, q6, meter[2], i4, i6, acl[2][4], pub[2][4], g4 = 0, g6 = 0;
 	struct ir_rule *r;
 
-	if (!ir || !(ir->sets = calloc(22, sizeof(*ir->sets)))) /* 4 + 2 zones x 2 x 4 + 2 */
+	if (!ir || !(ir->sets = calloc(24, sizeof(*ir->sets)))) /* 6 + 2 zones x 2 x 4 + 2 */
 		abort();
 	origin_add(ir, "table", IR_TABLE, "/", -1);
 	ir->chains[CH_INPUT] = (struct ir_chain){ .name = "input", .base = true, .prio = IR_PRIORITY };
@@ -340,6 +367,8 @@ struct ir *compile_node(const struct policy *p, size_t node, const struct compil
 
 	ir_quarantine_set(AF_INET, &ir->sets[q4 = ir->nsets++]);
 	ir_quarantine_set(AF_INET6, &ir->sets[q6 = ir->nsets++]);
+	ir_meter_set(AF_INET, &ir->sets[meter[0] = ir->nsets++]);
+	ir_meter_set(AF_INET6, &ir->sets[meter[1] = ir->nsets++]);
 	i4 = set_add(ir, "icmp4_essential", IRS_ICMP, AF_INET, false, false);
 	i6 = set_add(ir, "icmp6_essential", IRS_ICMP, AF_INET6, false, false);
 	icmp_set(&ir->sets[i4], icmp4_essential, sizeof(icmp4_essential));
@@ -364,15 +393,13 @@ struct ir *compile_node(const struct policy *p, size_t node, const struct compil
 	ir->rules[ir->nrules - 1].verdict = IRV_DROP;
 	rule_set(ir, CH_VPN, IRM_SADDR_IN, q6, true, "quarantined peers");
 	ir->rules[ir->nrules - 1].verdict = IRV_DROP;
-	rules_common_head(ir, CH_VPN, i4, i6);
+	rules_common_head(ir, CH_VPN, i4, i6, meter);
 	rules_zone(ir, CH_VPN, acl, "acls");
-	r = rule(ir, CH_VPN, IRV_NONE, NULL);
-	match(r, IRM_LIMIT, 0)->val = IR_LOG_RATE;
-	r->m[0].val2 = IR_LOG_BURST;
-	r->log = true;
+	for (int f = 0; f < 2; f++)
+		rule_log(ir, CH_VPN, meter[f], IR_LOG_PREFIX, false);
 	rule(ir, CH_VPN, IRV_DROP, "no acl allows it")->counter = true;
 
-	rules_common_head(ir, CH_PUBLIC, i4, i6);
+	rules_common_head(ir, CH_PUBLIC, i4, i6, NULL);
 	if (nd->endpoint) {
 		r = rule(ir, CH_PUBLIC, IRV_ACCEPT, "wireguard");
 		match(r, IRM_UDP_DPORT, 0)->val = p->net.port;

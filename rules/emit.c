@@ -89,6 +89,35 @@ static void add_lookup(struct nftnl_rule *r, const char *set, uint32_t set_id)
 	nftnl_rule_add_expr(r, e);
 }
 
+/* limit rate N/second burst B packets */
+static struct nftnl_expr *limit_expr(uint32_t rate, uint32_t burst)
+{
+	struct nftnl_expr *e = expr("limit");
+
+	nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_RATE, rate);
+	nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_UNIT, 1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_BURST, burst);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_TYPE, NFT_LIMIT_PKTS);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_FLAGS, 0);
+	return e;
+}
+
+/* update @set { <key in reg 1> <per element> }: nft 1.0.6 sends the one
+ * expression as NFTA_DYNSET_EXPR, no timeout (the set's), no flags. The
+ * dynset takes ownership of per. */
+static void add_meter(struct nftnl_rule *r, const char *set, uint32_t set_id,
+		      struct nftnl_expr *per)
+{
+	struct nftnl_expr *e = expr("dynset");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_OP, NFT_DYNSET_OP_UPDATE);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SREG_KEY, NFT_REG_1);
+	nftnl_expr_set_str(e, NFTNL_EXPR_DYNSET_SET_NAME, set);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SET_ID, set_id);
+	nftnl_expr_add_expr(e, NFTNL_EXPR_DYNSET_EXPRESSIONS, per);
+	nftnl_rule_add_expr(r, e);
+}
+
 static void add_nfproto(struct nftnl_rule *r, int family)
 {
 	add_meta(r, NFT_META_NFPROTO, NFT_REG_1);
@@ -201,17 +230,14 @@ static void add_match(struct nftnl_rule *r, const struct ir *ir, const struct ir
 		port = htons((uint16_t)m->val);
 		add_cmp(r, NFT_CMP_EQ, &port, 2);
 		break;
-	case IRM_LIMIT: {
-		struct nftnl_expr *e = expr("limit");
-
-		nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_RATE, m->val);
-		nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_UNIT, 1);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_BURST, m->val2);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_TYPE, NFT_LIMIT_PKTS);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_FLAGS, 0);
-		nftnl_rule_add_expr(r, e);
+	case IRM_LIMIT:
+		nftnl_rule_add_expr(r, limit_expr(m->val, m->val2));
 		break;
-	}
+	case IRM_METER:
+		add_nfproto(r, m->family);
+		add_saddr(r, m->family);
+		add_meter(r, s->name, (uint32_t)m->set + 1, limit_expr(m->val, m->val2));
+		break;
 	}
 }
 
@@ -221,7 +247,7 @@ static void add_tail(struct nftnl_rule *r, const struct ir *ir, const struct ir_
 
 	if (ir_r->log) {
 		e = expr("log");
-		nftnl_expr_set_str(e, NFTNL_EXPR_LOG_PREFIX, IR_LOG_PREFIX);
+		nftnl_expr_set_str(e, NFTNL_EXPR_LOG_PREFIX, ir_r->log);
 		nftnl_expr_set_u16(e, NFTNL_EXPR_LOG_GROUP, IR_NFLOG_GROUP);
 		nftnl_expr_set_u16(e, NFTNL_EXPR_LOG_QTHRESHOLD, 1);
 		nftnl_rule_add_expr(r, e);
@@ -289,7 +315,8 @@ static void set_type(const struct ir_set *s, uint32_t *type, uint32_t *len, uint
 {
 	bool v4 = s->family == AF_INET;
 
-	*flags = (s->interval ? NFT_SET_INTERVAL : 0) | (s->timeout ? NFT_SET_TIMEOUT : 0);
+	*flags = (s->interval ? NFT_SET_INTERVAL : 0) | (s->timeout ? NFT_SET_TIMEOUT : 0) |
+		 (s->dynamic ? NFT_SET_EVAL : 0);
 	switch (s->kind) {
 	case IRS_CONCAT:
 		*type = v4 ? CONCAT_TYPE(DT_IPADDR, DT_INET_PROTO, DT_INET_SERVICE)
@@ -331,6 +358,10 @@ static int put_set(struct nlb *b, const struct ir_set *s, uint32_t id)
 	nftnl_set_set_u32(set, NFTNL_SET_KEY_TYPE, type);
 	nftnl_set_set_u32(set, NFTNL_SET_KEY_LEN, len);
 	nftnl_set_set_u32(set, NFTNL_SET_ID, id);
+	if (s->size)
+		nftnl_set_set_u32(set, NFTNL_SET_DESC_SIZE, s->size);
+	if (s->timeout_ms)
+		nftnl_set_set_u64(set, NFTNL_SET_TIMEOUT, s->timeout_ms);
 	if (s->kind == IRS_CONCAT) {
 		uint8_t fields[3] = { s->family == AF_INET ? 4 : 16, 1, 2 };
 

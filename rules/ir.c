@@ -97,3 +97,15 @@ void ir_glass_set(int family, struct ir_set *s)
 	s->family = family;
 	s->interval = s->timeout = true;
 }
+
+void ir_meter_set(int family, struct ir_set *s)
+{
+	memset(s, 0, sizeof(*s));
+	snprintf(s->name, sizeof(s->name), "%s",
+		 family == AF_INET ? IR_SET_LOGMETER4 : IR_SET_LOGMETER6);
+	s->kind = IRS_ADDR;
+	s->family = family;
+	s->timeout = s->dynamic = true;
+	s->size = IR_METER_SIZE;
+	s->timeout_ms = IR_METER_TIMEOUT_MS;
+}

@@ -16,9 +16,16 @@
 #define IR_TABLE "policyd"
 #define IR_PRIORITY (-15)            /* distinct from firewalld (+10), crowdsec (-10) */
 #define IR_NFLOG_GROUP 4120
-#define IR_LOG_PREFIX "policyd-deny "
-#define IR_LOG_RATE 200              /* packets/second into NFLOG, all peers together */
-#define IR_LOG_BURST 400
+#define IR_LOG_PREFIX "policyd-deny "      /* refused by the ACLs */
+#define IR_LOG_PREFIX_INVALID "policyd-invalid " /* conntrack state invalid (NULL/Xmas scans) */
+/* What reaches NFLOG from the VPN chain: per source address (a meter, one
+ * element per source in a dynamic set), then per rule for all sources. */
+#define IR_LOG_SRC_RATE 50           /* packets/second per source */
+#define IR_LOG_SRC_BURST 100
+#define IR_LOG_RATE 1000             /* packets/second per log rule, all sources */
+#define IR_LOG_BURST 2000
+#define IR_METER_SIZE 65535          /* sources metered at once (VPN sources are mesh nodes) */
+#define IR_METER_TIMEOUT_MS 10000    /* a quiet source's meter is dropped after this */
 #define IR_ORIGINS_PER_ELEM 3
 
 enum ir_set_kind {
@@ -51,6 +58,9 @@ struct ir_set {
 	enum ir_set_kind kind;
 	int family;
 	bool interval, timeout;
+	bool dynamic;             /* filled by the packet path (a meter) */
+	uint32_t size;            /* 0: no cap */
+	uint64_t timeout_ms;      /* the set's default element timeout; 0: none */
 	struct ir_elem *v;
 	size_t n, cap;
 };
@@ -64,6 +74,7 @@ enum ir_match_kind {
 	IRM_ICMP_TYPE,    /* family, val: icmp(v6) type == val */
 	IRM_UDP_DPORT,    /* val */
 	IRM_LIMIT,        /* val packets/second, val2 burst */
+	IRM_METER,        /* family, set: update @set { saddr limit rate val/second burst val2 } */
 };
 
 enum ir_ct { IR_CT_INVALID = 1, IR_CT_ESTABLISHED = 2, IR_CT_RELATED = 4 };
@@ -83,7 +94,8 @@ struct ir_rule {
 	size_t chain;
 	struct ir_match m[3];
 	unsigned nm;
-	bool counter, log;
+	bool counter;
+	const char *log;          /* NFLOG prefix (IR_LOG_PREFIX...), NULL: no log */
 	enum ir_verdict verdict;
 	size_t target;            /* IRV_JUMP: chain index */
 	char comment[64];
@@ -119,6 +131,11 @@ struct ir {
  * glass set (addr . proto . port intervals, timeout) of a family. */
 void ir_quarantine_set(int family, struct ir_set *s);
 void ir_glass_set(int family, struct ir_set *s);
+/* The NFLOG meter of a family: source addresses the packet path adds, each
+ * with its own rate limit; a swap starts it empty (nothing to carry). */
+#define IR_SET_LOGMETER4 "logmeter4"
+#define IR_SET_LOGMETER6 "logmeter6"
+void ir_meter_set(int family, struct ir_set *s);
 
 void ir_free(struct ir *ir);
 long ir_set_find(const struct ir *ir, const char *name);

@@ -84,9 +84,15 @@ static const char *type_name(const struct ir_set *s)
 static void set(FILE *f, const struct ir *ir, const struct ir_set *s)
 {
 	fprintf(f, "\tset %s {\n\t\ttype %s\n", s->name, type_name(s));
-	if (s->interval || s->timeout)
-		fprintf(f, "\t\tflags %s%s%s\n", s->interval ? "interval" : "",
-			s->interval && s->timeout ? "," : "", s->timeout ? "timeout" : "");
+	if (s->size)
+		fprintf(f, "\t\tsize %u\n", s->size);
+	if (s->interval || s->timeout || s->dynamic)
+		fprintf(f, "\t\tflags %s%s%s%s%s\n", s->interval ? "interval" : "",
+			s->interval && s->dynamic ? "," : "", s->dynamic ? "dynamic" : "",
+			(s->interval || s->dynamic) && s->timeout ? "," : "",
+			s->timeout ? "timeout" : "");
+	if (s->timeout_ms)
+		fprintf(f, "\t\ttimeout %llus\n", (unsigned long long)(s->timeout_ms / 1000));
 	if (s->n) {
 		fputs("\t\telements = { ", f);
 		for (size_t i = 0; i < s->n; i++) {
@@ -141,6 +147,10 @@ static void match(FILE *f, const struct ir *ir, const struct ir_match *m)
 	case IRM_LIMIT:
 		fprintf(f, "limit rate %u/second burst %u packets ", m->val, m->val2);
 		break;
+	case IRM_METER:
+		fprintf(f, "update @%s { %s saddr limit rate %u/second burst %u packets } ", set,
+			fam_ip(m->family), m->val, m->val2);
+		break;
 	}
 }
 
@@ -149,8 +159,7 @@ static void rule_body(FILE *f, const struct ir *ir, const struct ir_rule *r)
 	for (unsigned i = 0; i < r->nm; i++)
 		match(f, ir, &r->m[i]);
 	if (r->log)
-		fprintf(f, "log prefix \"%s\" group %u queue-threshold 1 ", IR_LOG_PREFIX,
-			IR_NFLOG_GROUP);
+		fprintf(f, "log prefix \"%s\" group %u queue-threshold 1 ", r->log, IR_NFLOG_GROUP);
 	if (r->counter)
 		fputs("counter ", f);
 	switch (r->verdict) {

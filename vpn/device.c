@@ -26,6 +26,7 @@ const char *const drop_reason_names[DROP_MAX] = {
 	[DROP_BAD_MAC1] = "bad_mac1", [DROP_COOKIE_SENT] = "cookie_sent",
 	[DROP_RATELIMIT] = "ratelimited", [DROP_HS_QUEUE_FULL] = "handshake_queue_full",
 	[DROP_HS_INVALID] = "handshake_invalid", [DROP_HS_REPLAY] = "handshake_replay",
+	[DROP_HS_FLOOD] = "handshake_flood",
 	[DROP_COOKIE_INVALID] = "cookie_invalid", [DROP_UNKNOWN_INDEX] = "unknown_index",
 	[DROP_DATA_AUTH] = "data_auth", [DROP_DATA_REPLAY] = "data_replay",
 	[DROP_KEY_EXPIRED] = "key_expired", [DROP_INNER_MALFORMED] = "inner_malformed",
@@ -398,6 +399,8 @@ int device_peer_evict(struct device *dev, const uint8_t pub[32])
 	pthread_rwlock_rdlock(&dev->cfg);
 	if ((p = device_peer_by_pub(dev, pub))) {
 		pthread_mutex_lock(&p->lock);
+		atomic_fetch_add_explicit(&dev->evicted, (uint64_t)!!p->keys.prev +
+					  !!p->keys.cur + !!p->keys.next, memory_order_relaxed);
 		peer_clear_keys(p);
 		noise_handshake_clear(p->noise);
 		send_purge_staged(p);
@@ -728,8 +731,9 @@ int device_dump(struct device *dev, int fd)
 int device_dump_stats(struct device *dev, int fd)
 {
 	char line[96];
-	int len = snprintf(line, sizeof(line), "sessions=%llu\n",
-			   (unsigned long long)atomic_load(&dev->sessions));
+	int len = snprintf(line, sizeof(line), "sessions=%llu\nevicted=%llu\n",
+			   (unsigned long long)atomic_load(&dev->sessions),
+			   (unsigned long long)atomic_load(&dev->evicted));
 
 	if (write(fd, line, (size_t)len) != len)
 		return -EIO;

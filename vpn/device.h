@@ -56,7 +56,8 @@ enum drop_reason {
 	DROP_RATELIMIT,       /* handshakes from one source over the limit */
 	DROP_HS_QUEUE_FULL,
 	DROP_HS_INVALID,      /* handshake failed to authenticate, unknown peer */
-	DROP_HS_REPLAY,       /* initiation not newer, or flood from one peer */
+	DROP_HS_REPLAY,       /* initiation not newer than the peer's last */
+	DROP_HS_FLOOD,        /* the peer's own fresh initiation, over 50/s */
 	DROP_COOKIE_INVALID,
 	DROP_UNKNOWN_INDEX,   /* data or response for no session of ours */
 	DROP_DATA_AUTH,       /* data failed authentication */
@@ -74,12 +75,17 @@ enum drop_reason {
 };
 extern const char *const drop_reason_names[DROP_MAX];
 
-/* Misbehaviour proven to come from a peer: only events behind its session
- * keys count. A data packet failing authentication, or an initiation that
- * names a peer, proves nothing (anyone who saw an index or knows a public
- * key can send one), so they are counted as drops but never blamed. */
+/* Misbehaviour proven to come from a peer: only what its own keys vouch
+ * for counts. A data packet failing authentication, or an initiation that
+ * fails to authenticate or replays an old one, proves nothing (anyone who
+ * saw an index, knows a public key or captured a packet can send one), so
+ * they are counted as drops but never blamed. */
 enum device_event {
 	DEVICE_EV_SPOOFED_SOURCE,  /* authenticated data whose inner source is not its allowed IPs */
+	DEVICE_EV_HANDSHAKE_FLOOD, /* an initiation authenticated under its static key, newer than
+				      its last, refused for the 50/s limit */
+	DEVICE_EV_INNER_MALFORMED, /* authenticated, not replayed data whose inner packet is not
+				      well-formed IPv4/IPv6 (version, header, length) */
 };
 
 struct staged {
@@ -146,6 +152,7 @@ struct device {
 	bool threads;
 	_Atomic uint64_t drops[DROP_MAX];
 	_Atomic uint64_t sessions;     /* keypairs derived: rotations are visible */
+	_Atomic uint64_t evicted;      /* keypairs dropped by device_peer_evict */
 	/* a detached device (tests, fuzzing) has no TUN or socket: these get
 	 * what would be sent to the network and written to the TUN */
 	void (*xmit)(void *ctx, const uint8_t *buf, size_t len, const struct sockaddr_storage *to);
@@ -195,21 +202,24 @@ struct device_peer_info {
 int device_peers(struct device *dev, void (*fn)(void *ctx, const struct device_peer_info *pi),
 		 void *ctx);
 
-/* Apply a parsed UAPI set request: all of it, or (on error) none. -errno. */
 /* Call ev (from a packet thread: it must be quick and thread-safe) for
- * every device_event, with the decrypted inner packet (a well-formed IPv4
- * or IPv6 header at least). Set before device_start. */
+ * every device_event, with the decrypted inner packet: for a spoofed source
+ * a well-formed IPv4 or IPv6 header at least; for a malformed one the
+ * decrypted bytes as they are (padding included); for a flood NULL, 0.
+ * Set before device_start. */
 void device_set_events(struct device *dev,
 		       void (*ev)(void *ctx, const uint8_t pub[32], enum device_event e,
 				  const uint8_t *inner, size_t len),
 		       void *ctx);
 /* Forget the peer's sessions and any handshake in flight, so it must
- * handshake again (quarantine with evict). 0 or -ENOENT. */
+ * handshake again (quarantine with evict); the keypairs dropped are counted
+ * (`evicted` in stats). 0 or -ENOENT. */
 int device_peer_evict(struct device *dev, const uint8_t pub[32]);
 /* Start a handshake with the peer now, if it has an endpoint (after a
  * quarantine is lifted, so the peer need not wait for its own timers).
  * 0 or -ENOENT. */
 int device_peer_handshake(struct device *dev, const uint8_t pub[32]);
+/* Apply a parsed UAPI set request: all of it, or (on error) none. -errno. */
 int device_apply(struct device *dev, const struct uapi_set *s);
 /* Write the UAPI get reply (without the final errno line) to fd. */
 int device_dump(struct device *dev, int fd);

@@ -33,11 +33,10 @@ struct lookup_ctx {
 	struct device *dev;
 	struct peer *locked;
 	double now;
-	bool flood;
 };
 
 /* Called by noise_consume_initiation with the decrypted static key: returns
- * the peer locked, unless its last initiation was under 20 ms ago. */
+ * the peer, locked. */
 static struct noise_peer *lookup(void *arg, const uint8_t pub[NOISE_KEY])
 {
 	struct lookup_ctx *c = arg;
@@ -46,14 +45,37 @@ static struct noise_peer *lookup(void *arg, const uint8_t pub[NOISE_KEY])
 	if (!p)
 		return NULL;
 	pthread_mutex_lock(&p->lock);
-	if (p->last_initiation_consumed &&
-	    c->now - p->last_initiation_consumed < 1.0 / INITIATIONS_PER_SECOND) {
-		pthread_mutex_unlock(&p->lock);
-		c->flood = true;
-		return NULL;
-	}
 	c->locked = p;
 	return p->noise;
+}
+
+/* Called once the initiation is proven the peer's own and fresh (kernel
+ * noise.c checks its flood limit at the same point): at most
+ * INITIATIONS_PER_SECOND consumed per peer. */
+static bool admit(void *arg, struct noise_peer *np)
+{
+	const struct lookup_ctx *c = arg;
+	const struct peer *p = c->locked;
+
+	(void)np;
+	return !p->last_initiation_consumed ||
+	       c->now - p->last_initiation_consumed >= 1.0 / INITIATIONS_PER_SECOND;
+}
+
+/* An initiation refused. Over the flood limit, it was proven the peer's:
+ * that is an event against the peer (only its key holder can send one). */
+static void refused(struct device *dev, struct peer *p, int r)
+{
+	uint8_t pub[NOISE_KEY];
+	bool flood = r == -EBUSY && p;
+
+	if (flood)
+		memcpy(pub, p->noise->remote_pub, sizeof(pub));
+	if (p)
+		pthread_mutex_unlock(&p->lock);
+	device_count(dev, flood ? DROP_HS_FLOOD : r == -EALREADY ? DROP_HS_REPLAY : DROP_HS_INVALID);
+	if (flood && dev->event)
+		dev->event(dev->event_ctx, pub, DEVICE_EV_HANDSHAKE_FLOOD, NULL, 0);
 }
 
 /* The handshake's index now names the new keypair. Peer lock held. */
@@ -76,17 +98,15 @@ static int begin_session(struct peer *p, double now)
 
 static void consume_initiation(struct device *dev, const struct hs_msg *m, double now)
 {
-	struct lookup_ctx c = { dev, NULL, now, false };
+	struct lookup_ctx c = { dev, NULL, now };
 	uint8_t resp[NOISE_RESPONSE_LEN];
 	struct noise_peer *np;
 	struct peer *p;
 	uint32_t index;
-	int r = noise_consume_initiation(dev->local, m->buf, lookup, &c, &np);
+	int r = noise_consume_initiation(dev->local, m->buf, lookup, admit, &c, &np);
 
 	if (r < 0) {
-		if (c.locked)
-			pthread_mutex_unlock(&c.locked->lock);
-		device_count(dev, r == -EALREADY || c.flood ? DROP_HS_REPLAY : DROP_HS_INVALID);
+		refused(dev, c.locked, r);
 		return;
 	}
 	p = c.locked;

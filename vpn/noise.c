@@ -240,7 +240,8 @@ out:
 }
 
 int noise_consume_initiation(const struct noise_local *l, const uint8_t in[NOISE_INITIATION_LEN],
-			     noise_lookup_fn lookup, void *ctx, struct noise_peer **out)
+			     noise_lookup_fn lookup, noise_admit_fn admit, void *ctx,
+			     struct noise_peer **out)
 {
 	uint8_t ck[32], h[32], key[32], s_pub[32], ts[TAI64N_LEN], e[32];
 	struct noise_peer *p = NULL;
@@ -269,6 +270,9 @@ int noise_consume_initiation(const struct noise_local *l, const uint8_t in[NOISE
 	mix_hash(h, in + I_TS, 28);
 	r = -EALREADY; /* a replayed (or not newer) initiation */
 	if (tai64n_compare(ts, p->last_timestamp) <= 0)
+		goto out;
+	r = -EBUSY; /* proven fresh and from the peer, but refused (its flood limit) */
+	if (admit && !admit(ctx, p))
 		goto out;
 	memcpy(p->last_timestamp, ts, TAI64N_LEN);
 	commit(p, e, ck, h, noise_le32(in + I_SENDER), NOISE_CONSUMED_INITIATION);

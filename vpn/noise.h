@@ -80,11 +80,17 @@ void noise_handshake_clear(struct noise_peer *p);
 int noise_create_initiation(const struct noise_local *l, struct noise_peer *p,
 			    uint32_t local_index, uint8_t out[NOISE_INITIATION_LEN]);
 /* Responder: authenticate an initiation. lookup maps the decrypted initiator
- * static key to one of our peers (NULL: unknown, -ENOKEY). On success *out
- * is that peer, in state NOISE_CONSUMED_INITIATION. */
+ * static key to one of our peers (NULL: unknown, -ENOKEY). admit (may be
+ * NULL) is asked once the initiation is proven: authenticated under that
+ * peer's static key and newer than its last one (kernel noise.c checks its
+ * flood limit at the same point); false refuses it with -EBUSY and nothing
+ * is committed. -EALREADY: replayed or not newer. On success *out is that
+ * peer, in state NOISE_CONSUMED_INITIATION. */
 typedef struct noise_peer *(*noise_lookup_fn)(void *ctx, const uint8_t pub[NOISE_KEY]);
+typedef bool (*noise_admit_fn)(void *ctx, struct noise_peer *p);
 int noise_consume_initiation(const struct noise_local *l, const uint8_t in[NOISE_INITIATION_LEN],
-			     noise_lookup_fn lookup, void *ctx, struct noise_peer **out);
+			     noise_lookup_fn lookup, noise_admit_fn admit, void *ctx,
+			     struct noise_peer **out);
 /* Responder: write the 92-byte response to the consumed initiation. */
 int noise_create_response(struct noise_peer *p, uint32_t local_index,
 			  uint8_t out[NOISE_RESPONSE_LEN]);

@@ -142,6 +142,9 @@ static long rx_data(struct device *dev, uint8_t *buf, size_t len,
 		pthread_mutex_unlock(&p->lock);
 	}
 	keypair_put(kp);
+	if (n == -EPROTO && dev->event) /* authenticated, not replayed: p sent it */
+		dev->event(dev->event_ctx, p->noise->remote_pub, DEVICE_EV_INNER_MALFORMED,
+			   buf + PACKET_HEADER, len - PACKET_OVERHEAD);
 	if (n < 0) {
 		device_count(dev, n == -EBADMSG ? DROP_DATA_AUTH : n == -EPROTO ? DROP_INNER_MALFORMED
 								   : DROP_DATA_REPLAY);

@@ -63,12 +63,43 @@ static bool ban_ok(const struct ban *ban)
 	       ban->start >= 0 && ban->expiry > ban->start;
 }
 
+static int count_cmp(const void *x, const void *y)
+{
+	return strcmp(((const struct ban_count *)x)->name, ((const struct ban_count *)y)->name);
+}
+
+static int name_count_cmp(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct ban_count *)elem)->name);
+}
+
+/* counts is kept sorted by name: where name is, or would go */
+static size_t count_pos(const struct banstate *b, const char *name, bool *found)
+{
+	size_t lo = 0, hi = b->ncounts;
+
+	*found = false;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(b->counts[mid].name, name);
+
+		if (!c) {
+			*found = true;
+			return mid;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 static struct ban_count *count_find(const struct banstate *b, const char *name)
 {
-	for (size_t i = 0; i < b->ncounts; i++)
-		if (!strcmp(b->counts[i].name, name))
-			return &b->counts[i];
-	return NULL;
+	if (!b->ncounts)
+		return NULL;
+	return bsearch(name, b->counts, b->ncounts, sizeof(*b->counts), name_count_cmp);
 }
 
 static bool grow(void **v, size_t *cap, size_t n, size_t size)
@@ -89,20 +120,23 @@ static bool grow(void **v, size_t *cap, size_t n, size_t size)
 
 int banstate_count_set(struct banstate *b, const char *name, uint32_t bans)
 {
-	struct ban_count *c = count_find(b, name);
+	bool found;
+	size_t at;
 
 	if (!policy_name_ok(name) || strlen(name) >= BAN_NAME_MAX)
 		return -EINVAL;
-	if (!c) {
+	at = count_pos(b, name, &found);
+	if (!found) {
 		if (b->ncounts >= BANSTATE_MAX)
 			return -ENOSPC;
 		if (!grow((void **)&b->counts, &b->capcounts, b->ncounts, sizeof(*b->counts)))
 			return -ENOMEM;
-		c = &b->counts[b->ncounts++];
-		memset(c, 0, sizeof(*c));
-		strcpy(c->name, name);
+		memmove(&b->counts[at + 1], &b->counts[at], (b->ncounts - at) * sizeof(*b->counts));
+		b->ncounts++;
+		memset(&b->counts[at], 0, sizeof(b->counts[at]));
+		strcpy(b->counts[at].name, name);
 	}
-	c->bans = bans;
+	b->counts[at].bans = bans;
 	return 0;
 }
 
@@ -231,11 +265,10 @@ out:
 	return text;
 }
 
-int banstate_save(const struct banstate *b, const char *path)
+int banstate_text(const struct banstate *b, char **out, size_t *len)
 {
 	char *text = state_text(b), *t;
 	size_t n;
-	int r;
 
 	if (!text)
 		return -ENOMEM;
@@ -245,8 +278,22 @@ int banstate_save(const struct banstate *b, const char *path)
 		return -ENOMEM;
 	}
 	t[n] = '\n';
-	r = file_write_atomic(path, t, n + 1);
-	free(t);
+	t[n + 1] = '\0';
+	*out = t;
+	*len = n + 1;
+	return 0;
+}
+
+int banstate_save(const struct banstate *b, const char *path)
+{
+	char *text;
+	size_t len;
+	int r = banstate_text(b, &text, &len);
+
+	if (r < 0)
+		return r;
+	r = file_write_atomic(path, text, len);
+	free(text);
 	return r;
 }
 
@@ -380,49 +427,124 @@ static int ban_parse(struct lctx *c, const cJSON *o, size_t i, struct ban *ban)
 	return 0;
 }
 
+/* Names sorted with their position: a node's second ban is the later one. */
+struct name_at {
+	const char *name;
+	size_t i;
+};
+
+static int name_at_cmp(const void *x, const void *y)
+{
+	const struct name_at *a = x, *b = y;
+	int c = strcmp(a->name, b->name);
+
+	return c ? c : (a->i > b->i) - (a->i < b->i);
+}
+
+/* Two bans of one node: refused, naming the first second ban. O(n log n). */
+static int bans_unique(struct lctx *c, const struct banstate *b)
+{
+	struct name_at *v = calloc(b->n ? b->n : 1, sizeof(*v));
+	size_t dup = SIZE_MAX;
+
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < b->n; i++)
+		v[i] = (struct name_at){ b->v[i].name, i };
+	qsort(v, b->n, sizeof(*v), name_at_cmp);
+	for (size_t i = 1; i < b->n; i++)
+		if (!strcmp(v[i - 1].name, v[i].name) && v[i].i < dup)
+			dup = v[i].i;
+	free(v);
+	if (dup != SIZE_MAX)
+		return bad(c, "/bans/%zu: a second ban of \"%s\"", dup, b->v[dup].name);
+	return 0;
+}
+
+/* Every ban's node has a count of at least repeat + 1: raised in place, or
+ * appended and the whole list sorted once. */
+static int counts_cover(struct lctx *c, struct banstate *b)
+{
+	size_t sorted = b->ncounts;
+
+	for (size_t i = 0; i < b->n; i++) {
+		const struct ban *ban = &b->v[i];
+		uint32_t need = ban->repeat == UINT32_MAX ? UINT32_MAX : ban->repeat + 1;
+		struct ban_count *cnt = !sorted ? NULL : bsearch(ban->name, b->counts, sorted,
+								 sizeof(*b->counts), name_count_cmp);
+
+		if (cnt) {
+			if (cnt->bans < need)
+				cnt->bans = need;
+			continue;
+		}
+		if (b->ncounts >= BANSTATE_MAX)
+			return bad(c, "/counts: more than %d nodes", BANSTATE_MAX);
+		if (!grow((void **)&b->counts, &b->capcounts, b->ncounts, sizeof(*b->counts)))
+			return -ENOMEM;
+		cnt = &b->counts[b->ncounts++];
+		memset(cnt, 0, sizeof(*cnt));
+		strcpy(cnt->name, ban->name);
+		cnt->bans = need;
+	}
+	if (b->ncounts)
+		qsort(b->counts, b->ncounts, sizeof(*b->counts), count_cmp);
+	return 0;
+}
+
 static int bans_load(struct lctx *c, const cJSON *a, struct banstate *b)
 {
 	const cJSON *o;
-	size_t i = 0;
 	struct ban ban;
 	int r;
 
 	if (!cJSON_IsArray(a))
 		return bad(c, "/bans: not an array");
 	cJSON_ArrayForEach(o, a) {
-		if (i == BANSTATE_MAX)
+		if (b->n == BANSTATE_MAX)
 			return bad(c, "/bans: more than %d bans", BANSTATE_MAX);
-		if ((r = ban_parse(c, o, i, &ban)) < 0)
+		if ((r = ban_parse(c, o, b->n, &ban)) < 0)
 			return r;
-		if (banstate_find(b, ban.name))
-			return bad(c, "/bans/%zu: a second ban of \"%s\"", i, ban.name);
-		r = banstate_add(b, &ban);
-		if (r < 0)
-			return r == -EINVAL ? bad(c, "/bans/%zu: invalid", i) : r;
-		i++;
+		if (!ban_ok(&ban))
+			return bad(c, "/bans/%zu: invalid", b->n);
+		if (!grow((void **)&b->v, &b->cap, b->n, sizeof(*b->v)))
+			return -ENOMEM;
+		b->v[b->n++] = ban;
 	}
-	return 0;
+	if ((r = bans_unique(c, b)) < 0)
+		return r;
+	return counts_cover(c, b);
 }
 
+/* Appended as they come, then sorted once; a name given twice is refused. */
 static int counts_load(struct lctx *c, const cJSON *o, struct banstate *b)
 {
 	const cJSON *m;
-	int r;
 
 	if (!cJSON_IsObject(o))
 		return bad(c, "/counts: not an object");
 	cJSON_ArrayForEach(m, o) {
+		struct ban_count *cnt;
 		int64_t x;
 
 		if (!m->string || strlen(m->string) >= BAN_NAME_MAX || !policy_name_ok(m->string))
 			return bad(c, "/counts: \"%.40s\" is not a node name", m->string ? m->string : "");
 		if (!int_of(m, 0, UINT32_MAX, &x))
 			return bad(c, "/counts/%s: not an integer 0-%u", m->string, UINT32_MAX);
-		if (count_find(b, m->string))
-			return bad(c, "/counts/%s: given twice", m->string);
-		if ((r = banstate_count_set(b, m->string, (uint32_t)x)) < 0)
-			return r == -ENOSPC ? bad(c, "/counts: more than %d nodes", BANSTATE_MAX) : r;
+		if (b->ncounts >= BANSTATE_MAX)
+			return bad(c, "/counts: more than %d nodes", BANSTATE_MAX);
+		if (!grow((void **)&b->counts, &b->capcounts, b->ncounts, sizeof(*b->counts)))
+			return -ENOMEM;
+		cnt = &b->counts[b->ncounts++];
+		memset(cnt, 0, sizeof(*cnt));
+		strcpy(cnt->name, m->string);
+		cnt->bans = (uint32_t)x;
 	}
+	if (b->ncounts)
+		qsort(b->counts, b->ncounts, sizeof(*b->counts), count_cmp);
+	for (size_t i = 1; i < b->ncounts; i++)
+		if (!strcmp(b->counts[i - 1].name, b->counts[i].name))
+			return bad(c, "/counts/%s: given twice", b->counts[i].name);
 	return 0;
 }
 

@@ -51,7 +51,7 @@ struct ban_count {
 struct banstate {
 	struct ban *v;                 /* in the order added */
 	size_t n, cap;
-	struct ban_count *counts;
+	struct ban_count *counts;      /* sorted by name (loading is O(n log n)) */
 	size_t ncounts, capcounts;
 };
 
@@ -71,6 +71,8 @@ size_t banstate_expire(struct banstate *b, int64_t now);
 uint32_t banstate_count(const struct banstate *b, const char *name);
 int banstate_count_set(struct banstate *b, const char *name, uint32_t bans);
 
+/* The file's text (NUL-terminated, *len without the NUL); free it. 0 or -ENOMEM. */
+int banstate_text(const struct banstate *b, char **out, size_t *len);
 /* Write atomically: PATH.XXXXXX created 0600 in the same directory, written,
  * fsync'd, renamed over path, directory fsync'd. 0 or -errno. */
 int banstate_save(const struct banstate *b, const char *path);

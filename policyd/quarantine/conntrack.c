@@ -1,5 +1,7 @@
 /* conntrack.c — delete a source address's conntrack entries over ctnetlink. */
 #include <errno.h>
+#include <limits.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,9 +117,42 @@ static struct nlmsghdr *msg_start(void *buf, uint8_t type, uint16_t flags, int f
 	return nlh;
 }
 
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Until the socket has an answer: -ETIMEDOUT once the deadline has passed,
+ * whether or not the kernel is quick (a huge table answers at once, but for
+ * a long time). */
+static int wait_reply(struct mnl_socket *nl, uint64_t deadline)
+{
+	struct pollfd pfd = { .fd = mnl_socket_get_fd(nl), .events = POLLIN };
+
+	for (;;) {
+		uint64_t now = mono_ms();
+		int r;
+
+		if (now >= deadline)
+			return -ETIMEDOUT;
+		r = poll(&pfd, 1, deadline - now > INT_MAX ? INT_MAX : (int)(deadline - now));
+		if (r > 0)
+			return 0;
+		if (r == 0)
+			return -ETIMEDOUT;
+		if (errno != EINTR)
+			return -errno;
+	}
+}
+
 /* Send one request and run cb over the answers until the end of the dump
- * or the ack. 0 or -errno (-EINTR: the kernel says the dump was interrupted). */
-static int talk(struct mnl_socket *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data, void *buf)
+ * or the ack. 0 or -errno (-EINTR: the kernel says the dump was interrupted;
+ * -ETIMEDOUT: the deadline passed). */
+static int talk(struct mnl_socket *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data, void *buf,
+		uint64_t deadline)
 {
 	uint32_t seq = nlh->nlmsg_seq, portid = mnl_socket_get_portid(nl);
 	int r;
@@ -125,27 +160,29 @@ static int talk(struct mnl_socket *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *
 	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
 		return -errno;
 	do {
-		ssize_t n = mnl_socket_recvfrom(nl, buf, CT_BUF);
+		ssize_t n;
 
-		if (n < 0)
+		if ((r = wait_reply(nl, deadline)) < 0)
+			return r;
+		if ((n = mnl_socket_recvfrom(nl, buf, CT_BUF)) < 0)
 			return -errno;
 		r = mnl_cb_run(buf, (size_t)n, seq, portid, cb, data);
 	} while (r > MNL_CB_STOP);
 	return r < 0 ? -errno : 0;
 }
 
-static int dump(struct mnl_socket *nl, struct dump *d, void *buf, uint32_t seq)
+static int dump(struct mnl_socket *nl, struct dump *d, void *buf, uint32_t seq, uint64_t deadline)
 {
 	struct nlmsghdr *nlh = msg_start(buf, IPCTNL_MSG_CT_GET, NLM_F_DUMP, d->family, seq);
 
 	d->n = 0;
 	d->more = false;
-	return talk(nl, nlh, entry_cb, d, buf);
+	return talk(nl, nlh, entry_cb, d, buf, deadline);
 }
 
 /* 1 deleted, 0 already gone, -errno. */
 static int delete_one(struct mnl_socket *nl, const struct ct_entry *e, int family, void *buf,
-		      uint32_t seq)
+		      uint32_t seq, uint64_t deadline)
 {
 	struct nlmsghdr *nlh = msg_start(buf, IPCTNL_MSG_CT_DELETE, NLM_F_ACK, family, seq);
 	int r;
@@ -155,7 +192,7 @@ static int delete_one(struct mnl_socket *nl, const struct ct_entry *e, int famil
 		mnl_attr_put(nlh, CTA_ZONE, 2, &e->zone);
 	if (e->has_id)
 		mnl_attr_put(nlh, CTA_ID, 4, &e->id);
-	r = talk(nl, nlh, NULL, NULL, buf);
+	r = talk(nl, nlh, NULL, NULL, buf, deadline);
 	return r == -ENOENT ? 0 : r < 0 ? r : 1;
 }
 
@@ -174,7 +211,7 @@ static struct mnl_socket *ct_open(int *err)
 /* One pass: dump (again if interrupted), delete what matched. Returns the
  * number deleted; *more if matches were left for another pass. */
 static int kill_pass(const struct addr *src, size_t nsrc, struct ct_entry *v, void *buf,
-		     uint32_t *seq, bool *more)
+		     uint32_t *seq, bool *more, uint64_t deadline)
 {
 	struct dump d = { .src = src, .nsrc = nsrc, .family = src->family, .v = v };
 	struct mnl_socket *nl = NULL;
@@ -184,7 +221,7 @@ static int kill_pass(const struct addr *src, size_t nsrc, struct ct_entry *v, vo
 		nl = ct_open(&r);
 		if (!nl)
 			return r;
-		r = dump(nl, &d, buf, ++*seq);
+		r = dump(nl, &d, buf, ++*seq, deadline);
 		if (r != -EINTR)
 			break;
 		mnl_socket_close(nl);     /* drop the rest of the interrupted dump */
@@ -196,7 +233,7 @@ static int kill_pass(const struct addr *src, size_t nsrc, struct ct_entry *v, vo
 		return r;
 	}
 	for (size_t i = 0; i < d.n; i++) {
-		r = delete_one(nl, &v[i], d.family, buf, ++*seq);
+		r = delete_one(nl, &v[i], d.family, buf, ++*seq, deadline);
 		if (r < 0)
 			break;
 		deleted += r;
@@ -208,13 +245,13 @@ static int kill_pass(const struct addr *src, size_t nsrc, struct ct_entry *v, vo
 
 /* Every entry from any of src[0..n) (one family), in passes. */
 static int kill_family(const struct addr *src, size_t n, struct ct_entry *v, void *buf,
-		       uint32_t *seq)
+		       uint32_t *seq, uint64_t deadline)
 {
 	int total = 0, r = 0;
 	bool more = true;
 
 	for (int pass = 0; n && more && pass < CONNTRACK_PASSES; pass++) {
-		r = kill_pass(src, n, v, buf, seq, &more);
+		r = kill_pass(src, n, v, buf, seq, &more, deadline);
 		if (r < 0)
 			return r;
 		total += r;
@@ -222,8 +259,9 @@ static int kill_family(const struct addr *src, size_t n, struct ct_entry *v, voi
 	return total;
 }
 
-int conntrack_kill_srcs(const struct addr *src, size_t n)
+int conntrack_kill_srcs(const struct addr *src, size_t n, unsigned timeout_ms)
 {
+	uint64_t deadline = mono_ms() + timeout_ms;
 	struct addr *fam = calloc(n ? n : 1, sizeof(*fam));
 	struct ct_entry *v = calloc(CONNTRACK_BATCH, sizeof(*v));
 	void *buf = malloc(CT_BUF);
@@ -243,7 +281,7 @@ int conntrack_kill_srcs(const struct addr *src, size_t n)
 		for (size_t i = 0; i < n; i++)
 			if (src[i].family == family)
 				fam[k++] = src[i];
-		r = kill_family(fam, k, v, buf, &seq);
+		r = kill_family(fam, k, v, buf, &seq, deadline);
 		total += r > 0 ? r : 0;
 		r = r < 0 ? r : 0;
 	}
@@ -255,12 +293,13 @@ int conntrack_kill_srcs(const struct addr *src, size_t n)
 
 int conntrack_kill_src(const struct addr *src)
 {
-	return conntrack_kill_srcs(src, 1);
+	return conntrack_kill_srcs(src, 1, CONNTRACK_TIMEOUT_MS);
 }
 
 int conntrack_count_src(const struct addr *src)
 {
 	struct dump d = { .src = src, .nsrc = 1, .family = src->family };
+	uint64_t deadline = mono_ms() + CONNTRACK_TIMEOUT_MS;
 	struct mnl_socket *nl;
 	void *buf;
 	int r = 0;
@@ -274,7 +313,7 @@ int conntrack_count_src(const struct addr *src)
 		nl = ct_open(&r);
 		if (!nl)
 			break;
-		r = dump(nl, &d, buf, (uint32_t)time(NULL) + (uint32_t)tries);
+		r = dump(nl, &d, buf, (uint32_t)time(NULL) + (uint32_t)tries, deadline);
 		mnl_socket_close(nl);
 		if (r != -EINTR)
 			break;

@@ -9,7 +9,11 @@
  * at most CONNTRACK_BATCH entries; a dump the kernel marks interrupted is
  * run again. A dump reads the whole table of the family: fine for the rare
  * ban (one dump per family for all of a node's addresses); CTA_FILTER
- * (kernel >= 5.8) could move the match into the kernel. */
+ * (kernel >= 5.8) could move the match into the kernel.
+ *
+ * Every call has a deadline (the daemon's event loop waits for it): past
+ * it, the work stops and -ETIMEDOUT is returned; what was deleted stays
+ * deleted. */
 #ifndef POLICYD_QUARANTINE_CONNTRACK_H
 #define POLICYD_QUARANTINE_CONNTRACK_H
 
@@ -17,13 +21,16 @@
 
 #define CONNTRACK_BATCH 4096
 #define CONNTRACK_PASSES 16
+#define CONNTRACK_TIMEOUT_MS 1000      /* conntrack_kill_src, conntrack_count_src */
 
 /* Number of entries deleted, or -errno (-EPERM without CAP_NET_ADMIN,
- * -EAFNOSUPPORT for a bad address, or what the kernel refused). */
+ * -EAFNOSUPPORT for a bad address, -ETIMEDOUT after CONNTRACK_TIMEOUT_MS,
+ * or what the kernel refused). */
 int conntrack_kill_src(const struct addr *src);
 /* The same for every address of src[0..n), with one dump per family (a
- * node's addresses at once). Deleted in all, or the first -errno. */
-int conntrack_kill_srcs(const struct addr *src, size_t n);
+ * node's addresses at once), within timeout_ms. Deleted in all, or the
+ * first -errno. */
+int conntrack_kill_srcs(const struct addr *src, size_t n, unsigned timeout_ms);
 /* Number of entries whose original source is src, or -errno. */
 int conntrack_count_src(const struct addr *src);
 

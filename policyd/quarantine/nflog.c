@@ -30,6 +30,9 @@ struct nflog {
 	bool have_seq;
 	uint32_t next_seq;                  /* expected NFULA_SEQ */
 	struct nflog_stats st;
+	uint8_t *early[NFLOG_EARLY_MAX];    /* datagrams read before the config ack */
+	size_t early_len[NFLOG_EARLY_MAX];
+	unsigned nearly;
 	uint8_t buf[NFLOG_BUF];
 };
 
@@ -57,8 +60,12 @@ static void parse_l4(const uint8_t *p, size_t len, struct nflog_pkt *pk)
 			return;
 		pk->dport = be16(p + 2);
 		pk->has_l4 = true;
-		/* flags at byte 13: SYN 0x02, ACK 0x10 */
-		pk->syn = len >= 14 && (p[13] & 0x02) && !(p[13] & 0x10);
+		if (len < 14)
+			return;
+		/* flags at byte 13: FIN 0x01, SYN 0x02, ACK 0x10 */
+		pk->has_flags = true;
+		pk->tcp_flags = p[13];
+		pk->syn = (p[13] & 0x02) && !(p[13] & 0x10);
 		return;
 	case IPPROTO_UDP:
 	case IPPROTO_UDPLITE:
@@ -319,14 +326,59 @@ static size_t config_msg(struct nflog *n, void *buf)
 	return nlh->nlmsg_len;
 }
 
+static void count_pkt(void *ctx, const struct nflog_pkt *p)
+{
+	(void)p;
+	(*(int *)ctx)++;
+}
+
+int nflog_keep_early(struct nflog *n, const void *buf, size_t len)
+{
+	int pkts = 0;
+	uint8_t *copy;
+
+	(void)nflog_parse(buf, len, count_pkt, &pkts);
+	if (!pkts)
+		return 0;
+	n->st.early += (uint64_t)pkts;
+	if (n->nearly == NFLOG_EARLY_MAX || !(copy = malloc(len ? len : 1))) {
+		n->st.lost += (uint64_t)pkts;  /* not scored: say so */
+		return -ENOBUFS;
+	}
+	memcpy(copy, buf, len);
+	n->early[n->nearly] = copy;
+	n->early_len[n->nearly++] = len;
+	return pkts;
+}
+
+/* The ack of our request in a datagram: 1 and *err set, or 0. */
+static int find_ack(const struct nflog *n, const uint8_t *buf, size_t len, int *err)
+{
+	const struct nlmsghdr *nlh = (const void *)buf;
+	int rem = (int)len;
+
+	for (; mnl_nlmsg_ok(nlh, rem); nlh = mnl_nlmsg_next(nlh, &rem)) {
+		const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+
+		if (nlh->nlmsg_type != NLMSG_ERROR || nlh->nlmsg_seq != n->req_seq)
+			continue;
+		*err = nlh->nlmsg_len < MNL_NLMSG_HDRLEN + sizeof(*e) ? -EBADMSG : e->error;
+		return 1;
+	}
+	return 0;
+}
+
 /* The kernel answers a request before sendto() returns, so the ack is
- * already queued; packets may be queued before it. 0 or -errno. */
+ * already queued; packets logged between the BIND and the ack come before
+ * it: they are kept for the first nflog_read. 0 or -errno. */
 static int config_ack(struct nflog *n)
 {
 	for (;;) {
-		ssize_t r = recv(mnl_socket_get_fd(n->nl), n->buf, sizeof(n->buf), MSG_DONTWAIT);
-		const struct nlmsghdr *nlh = (const void *)n->buf;
-		int rem;
+		struct sockaddr_nl from;
+		socklen_t fl = sizeof(from);
+		ssize_t r = recvfrom(mnl_socket_get_fd(n->nl), n->buf, sizeof(n->buf), MSG_DONTWAIT,
+				     (struct sockaddr *)&from, &fl);
+		int err;
 
 		if (r < 0 && errno == ENOBUFS) {
 			n->st.overflows++;
@@ -334,16 +386,11 @@ static int config_ack(struct nflog *n)
 		}
 		if (r < 0)
 			return errno == EAGAIN ? -EIO : -errno;
-		rem = (int)r;
-		for (; mnl_nlmsg_ok(nlh, rem); nlh = mnl_nlmsg_next(nlh, &rem)) {
-			const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
-
-			if (nlh->nlmsg_type != NLMSG_ERROR || nlh->nlmsg_seq != n->req_seq)
-				continue;
-			if (nlh->nlmsg_len < MNL_NLMSG_HDRLEN + sizeof(*e))
-				return -EBADMSG;
-			return e->error;
-		}
+		if (fl < sizeof(from) || from.nl_family != AF_NETLINK || from.nl_pid != 0)
+			continue;           /* only the kernel speaks here */
+		(void)nflog_keep_early(n, n->buf, (size_t)r);
+		if (find_ack(n, n->buf, (size_t)r, &err))
+			return err;
 	}
 }
 
@@ -384,6 +431,8 @@ void nflog_close(struct nflog *n)
 		return;
 	if (n->nl)
 		mnl_socket_close(n->nl); /* the kernel drops the instance with the socket */
+	for (unsigned i = 0; i < n->nearly; i++)
+		free(n->early[i]);
 	free(n);
 }
 
@@ -420,10 +469,24 @@ static void relay_pkt(void *ctx, const struct nflog_pkt *p)
 	rl->cb(rl->ctx, p);
 }
 
+/* What came before the config ack, in order, before anything newer. */
+static void early_replay(struct nflog *n, struct relay *rl)
+{
+	for (unsigned i = 0; i < n->nearly; i++) {
+		n->st.datagrams++;
+		if (nflog_parse(n->early[i], n->early_len[i], relay_pkt, rl) < 0)
+			n->st.malformed++;
+		free(n->early[i]);
+		n->early[i] = NULL;
+	}
+	n->nearly = 0;
+}
+
 int nflog_read(struct nflog *n, void (*cb)(void *ctx, const struct nflog_pkt *p), void *ctx)
 {
 	struct relay rl = { n, cb, ctx, 0 };
 
+	early_replay(n, &rl);
 	for (int i = 0; i < NFLOG_READ_BUDGET; i++) {
 		struct sockaddr_nl from;
 		socklen_t fl = sizeof(from);

@@ -34,6 +34,7 @@
 #define NFLOG_RCVBUF (8u << 20)
 #define NFLOG_READ_BUDGET 256
 #define NFLOG_PREFIX_MAX 64                 /* the kernel's limit is 128 with the NUL */
+#define NFLOG_EARLY_MAX 16                  /* datagrams kept from before the config ack */
 
 /* What one logged packet says. Only what the payload really contained is
  * set: check family (0: no usable L3 header) and has_l4. */
@@ -54,6 +55,8 @@ struct nflog_pkt {
 	bool has_l4;                        /* dport (and for TCP, syn) are valid */
 	uint16_t dport;                     /* TCP/UDP/SCTP/UDP-Lite/DCCP port; ICMP/ICMPv6: type */
 	bool syn;                           /* TCP SYN without ACK (a connection attempt) */
+	bool has_flags;                     /* TCP: tcp_flags is valid */
+	uint8_t tcp_flags;                  /* TCP header byte 13: CWR ECE URG ACK PSH RST SYN FIN */
 };
 
 /* Parse one netlink datagram as received from an NFLOG socket: any number
@@ -73,6 +76,7 @@ struct nflog_stats {
 	uint64_t overflows;                 /* ENOBUFS: the kernel dropped messages */
 	uint64_t lost;                      /* messages missing by sequence number */
 	uint64_t truncated;                 /* datagrams larger than the read buffer */
+	uint64_t early;                     /* packets that came before the config ack */
 };
 
 struct nflog;
@@ -88,5 +92,13 @@ int nflog_fd(const struct nflog *n);
  * than EAGAIN/EINTR/ENOBUFS (ENOBUFS is counted and reading goes on). */
 int nflog_read(struct nflog *n, void (*cb)(void *ctx, const struct nflog_pkt *p), void *ctx);
 const struct nflog_stats *nflog_stats(const struct nflog *n);
+/* A datagram read while nflog_open waited for its configuration's ack
+ * (the group was bound, so packets may come first): its packets are counted
+ * (stats.early) and kept, and the next nflog_read hands them to its
+ * callback before anything newer. At most NFLOG_EARLY_MAX datagrams are
+ * kept; the packets of any more are counted as lost. Returns the packets
+ * kept, 0 if it held none, -ENOBUFS if they were lost. nflog_open calls
+ * it; it is public for the tests. */
+int nflog_keep_early(struct nflog *n, const void *buf, size_t len);
 
 #endif

@@ -25,6 +25,7 @@ struct window {
 	struct port_seen *ports;          /* sorted by (proto, port) */
 	uint32_t nports, cap;
 	bool saturated;                   /* a new port found the table full */
+	char note[SUSPICION_NSIG][SUSPICION_NOTE_MAX]; /* of each kind's latest signal */
 };
 
 struct peer {
@@ -44,7 +45,12 @@ struct suspicion_engine {
 	size_t npeers;
 };
 
-static const char *const sig_names[SUSPICION_NSIG] = { "handshake flood", "invalid packets" };
+static const char *const sig_names[SUSPICION_NSIG] = {
+	[SUSPICION_SIG_HEADERLESS] = "probes without a port",
+	[SUSPICION_SIG_SPOOFED] = "spoofed sources",
+	[SUSPICION_SIG_HANDSHAKE_FLOOD] = "handshake flood",
+	[SUSPICION_SIG_MALFORMED] = "malformed packets",
+};
 
 static void configure(struct suspicion_engine *e, const struct suspicion *s)
 {
@@ -125,34 +131,87 @@ void suspicion_free(struct suspicion_engine *e)
 	free(e);
 }
 
+struct suspicion_reload {
+	struct suspicion cfg;
+	struct peer *v;
+	size_t n;
+	long *from;                       /* new peer j was old peer from[j], or -1 */
+};
+
+int suspicion_reload_prepare(const struct suspicion_engine *e, const struct policy *p,
+			     struct suspicion_reload **out)
+{
+	struct suspicion_reload *r = calloc(1, sizeof(*r));
+
+	if (!r || !(r->from = calloc(p->nnodes ? p->nnodes : 1, sizeof(*r->from))) ||
+	    peers_build(p, &r->v) < 0) {
+		if (r)
+			free(r->from);
+		free(r);
+		return -ENOMEM;
+	}
+	r->cfg = p->suspicion;
+	r->n = p->nnodes;
+	for (size_t j = 0; j < r->n; j++)
+		r->from[j] = -1;
+	for (size_t i = 0; i < e->npeers; i++) {
+		long j = policy_node_find(p, e->peers[i].name);
+
+		if (j >= 0)
+			r->from[j] = (long)i;
+	}
+	*out = r;
+	return 0;
+}
+
+void suspicion_reload_abort(struct suspicion_reload *r)
+{
+	if (!r)
+		return;
+	peers_free(r->v, r->n);
+	free(r->from);
+	free(r);
+}
+
+/* Old state into the new peer (nothing here can fail). */
+static void peer_carry(struct peer *nw, struct peer *old, bool keep_window)
+{
+	nw->repeats = old->repeats;
+	nw->banned_until = old->banned_until;
+	nw->episode = old->episode;
+	if (keep_window) {
+		nw->w = old->w;
+		old->w = NULL;
+	} else if (!old->banned_until) {
+		nw->episode = false;
+	}
+	if (!nw->banned_until && (nw->exempt != old->exempt || nw->holder != old->holder))
+		nw->episode = false;   /* reported as exempt, or banned: now judged anew */
+}
+
+void suspicion_reload_commit(struct suspicion_engine *e, struct suspicion_reload *r)
+{
+	bool keep = r->cfg.window == e->cfg.window && r->cfg.denied_ports == e->cfg.denied_ports;
+
+	for (size_t j = 0; j < r->n; j++)
+		if (r->from[j] >= 0)
+			peer_carry(&r->v[j], &e->peers[r->from[j]], keep);
+	peers_free(e->peers, e->npeers);
+	e->peers = r->v;
+	e->npeers = r->n;
+	configure(e, &r->cfg);
+	free(r->from);
+	free(r);
+}
+
 int suspicion_reload(struct suspicion_engine *e, const struct policy *p)
 {
-	bool same_window = p->suspicion.window == e->cfg.window;
-	struct peer *v;
-	int r = peers_build(p, &v);
+	struct suspicion_reload *r;
+	int ret = suspicion_reload_prepare(e, p, &r);
 
-	if (r < 0)
-		return r;
-	for (size_t i = 0; i < e->npeers; i++) {
-		struct peer *old = &e->peers[i];
-		long j = policy_node_find(p, old->name);
-
-		if (j < 0)
-			continue;
-		v[j].repeats = old->repeats;
-		v[j].banned_until = old->banned_until;
-		v[j].episode = old->episode;
-		if (same_window && p->suspicion.denied_ports == e->cfg.denied_ports) {
-			v[j].w = old->w;
-			old->w = NULL;
-		} else if (!old->banned_until) {
-			v[j].episode = false;
-		}
-	}
-	peers_free(e->peers, e->npeers);
-	e->peers = v;
-	e->npeers = p->nnodes;
-	configure(e, &p->suspicion);
+	if (ret < 0)
+		return ret;
+	suspicion_reload_commit(e, r);
 	return 0;
 }
 
@@ -278,6 +337,8 @@ static struct window *peer_window(struct suspicion_engine *e, struct peer *pr, u
 		}
 		pr->w->cap = e->eff_ports;
 		pr->w->head = slot;
+		if (!pr->banned_until)
+			pr->episode = false; /* a report-only episode without a window (a flag) */
 		return pr->w;
 	}
 	window_advance(pr->w, slot);
@@ -290,6 +351,20 @@ static void window_clear(struct peer *pr)
 {
 	window_free(pr->w);
 	pr->w = NULL;
+}
+
+/* It is logged and saved: one line, no escapes. */
+static void text_clean(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = '?';
+}
+
+static void text_copy(char *dst, size_t len, const char *src)
+{
+	snprintf(dst, len, "%s", src);
+	text_clean(dst);
 }
 
 /* ---- decisions ---------------------------------------------------------- */
@@ -341,6 +416,9 @@ static void evidence_fill(const struct suspicion_engine *e, const struct window 
 	d->score = score_of(e, w);
 	for (uint32_t i = 0; i < w->nports && d->nlisted < SUSPICION_EVIDENCE_PORTS; i++)
 		d->ports[d->nlisted++] = (struct suspicion_port){ w->ports[i].proto, w->ports[i].port };
+	for (int k = 0; k < SUSPICION_NSIG; k++)
+		if (w->weight[k])
+			memcpy(d->note[k], w->note[k], sizeof(d->note[k]));
 }
 
 static void decide(struct suspicion_engine *e, size_t peer, enum suspicion_cause cause,
@@ -365,8 +443,7 @@ static void decide(struct suspicion_engine *e, size_t peer, enum suspicion_cause
 	pr->banned_until = now + (uint64_t)d->ban_s * 1000;
 	if (!pr->banned_until) /* a ban of 0 s at time 0 would read as "not banned" */
 		pr->banned_until = 1;
-	if (pr->repeats < UINT32_MAX)
-		pr->repeats++;
+	/* repeats: only once the ban took effect (suspicion_confirm) */
 }
 
 static void reason_auto(const struct suspicion_engine *e, struct suspicion_decision *d)
@@ -385,12 +462,15 @@ static void reason_auto(const struct suspicion_engine *e, struct suspicion_decis
 	default: {
 		size_t off = (size_t)snprintf(r, n, "score %u.%03u in %us:", d->score / 1000,
 					      d->score % 1000, e->cfg.window);
+		const char *sep = " ";
 
 		for (int k = 0; k < SUSPICION_NSIG && off < n; k++)
-			if (d->signals[k])
-				off += (size_t)snprintf(r + off, n - off, " %s", sig_names[k]);
+			if (d->signals[k]) {
+				off += (size_t)snprintf(r + off, n - off, "%s%s", sep, sig_names[k]);
+				sep = ", ";
+			}
 		if (off < n && (d->packets || d->nports))
-			snprintf(r + off, n - off, " denied traffic");
+			snprintf(r + off, n - off, "%sdenied traffic", sep);
 	}
 	}
 }
@@ -448,7 +528,8 @@ int suspicion_denied(struct suspicion_engine *e, size_t peer, uint8_t proto, uin
 }
 
 int suspicion_signal(struct suspicion_engine *e, size_t peer, enum suspicion_signal_kind kind,
-		     uint32_t weight, uint64_t now_ms, struct suspicion_decision *d)
+		     uint32_t weight, const char *note, uint64_t now_ms,
+		     struct suspicion_decision *d)
 {
 	struct peer *pr = peer_get(e, peer, now_ms);
 	struct window *w;
@@ -468,6 +549,7 @@ int suspicion_signal(struct suspicion_engine *e, size_t peer, enum suspicion_sig
 	weight = w->weight[kind] > UINT32_MAX - weight ? UINT32_MAX - w->weight[kind] : weight;
 	w->sig[kind][idx] += weight;
 	w->weight[kind] += weight;
+	text_copy(w->note[kind], sizeof(w->note[kind]), note ? note : "");
 	return check(e, peer, now_ms, d);
 }
 
@@ -484,9 +566,18 @@ int suspicion_flag(struct suspicion_engine *e, size_t peer, const char *reason, 
 		window_advance(pr->w, now_ms / e->slot_ms);
 	decide(e, peer, SUSPICION_CAUSE_FLAG, now_ms, d);
 	snprintf(d->reason, sizeof(d->reason), "flagged: %s", reason && *reason ? reason : "(no reason)");
-	for (char *c = d->reason; *c; c++)
-		if ((unsigned char)*c < 0x20 || *c == 0x7f)
-			*c = '?';           /* it is logged and saved: one line, no escapes */
+	text_clean(d->reason);
+	return 0;
+}
+
+int suspicion_confirm(struct suspicion_engine *e, size_t peer)
+{
+	struct peer *pr = peer < e->npeers ? &e->peers[peer] : NULL;
+
+	if (!pr || !pr->banned_until)
+		return -ENOENT;
+	if (pr->repeats < UINT32_MAX)
+		pr->repeats++;
 	return 0;
 }
 
@@ -596,9 +687,13 @@ int suspicion_evidence_format(const struct suspicion_decision *d, char *buf, siz
 	if (d->nports > d->nlisted || d->ports_saturated)
 		put(&b, " (%s%u distinct)", d->ports_saturated ? "over " : "", d->nports);
 	put(&b, " packets %u", d->packets);
-	for (int k = 0; k < SUSPICION_NSIG; k++)
-		if (d->signals[k])
-			put(&b, " %s %u.%03u", sig_names[k], d->signals[k] / 1000, d->signals[k] % 1000);
+	for (int k = 0; k < SUSPICION_NSIG; k++) {
+		if (!d->signals[k])
+			continue;
+		put(&b, " %s %u.%03u", sig_names[k], d->signals[k] / 1000, d->signals[k] % 1000);
+		if (d->note[k][0])
+			put(&b, " (%s)", d->note[k]);
+	}
 	put(&b, " window %us", d->window_s);
 	return (int)b.off;
 }

@@ -19,7 +19,9 @@
  *     peer's first denied packet. Reaching the cap means the threshold is
  *     reached; further new ports are counted as `saturated`, not stored.
  *     A deniedPorts above SUSPICION_PORTS_MAX acts as SUSPICION_PORTS_MAX.
- *   - the weight of other signals (handshake floods, invalid packets) per slot.
+ *   - the weight of other signals per slot (suspicion_signal_kind), and the
+ *     note of each kind's latest one ("last as web1's 100.64.0.1") for the
+ *     evidence.
  *
  * Score (milli-units, 1000 = quarantine):
  *   max(1000 * packets / deniedPackets, 1000 * ports / deniedPorts) + signal weights
@@ -28,13 +30,17 @@
  *
  * Episodes: a peer crossing the line yields one decision; the next one comes
  * only after the episode ends: its ban ended (expiry or suspicion_lift), or
- * for a report-only peer (exempt, breakglass holder) its window emptied.
- * While banned, the peer's events are ignored (its packets are dropped before
- * they are logged anyway).
+ * for a report-only peer (exempt, breakglass holder) its window emptied, a
+ * new window began (a flag reported with no window yet), or it stopped
+ * being exempt or a holder. While banned, the peer's events are ignored (its
+ * packets are dropped before they are logged anyway).
  *
  * Ban length: ban * backoff^repeats, capped at maxBan, where repeats is the
- * number of earlier bans of that node (kept across reloads; the daemon saves
- * it in the ban state file and gives it back with suspicion_restore). */
+ * number of earlier bans of that node that took effect: a decision counts
+ * only once the caller says the kernel acted (suspicion_confirm); a ban the
+ * kernel refused is undone with suspicion_lift and leaves no trace in the
+ * backoff. Repeats are kept across reloads; the daemon saves them in the ban
+ * state file and gives them back with suspicion_restore. */
 #ifndef POLICYD_QUARANTINE_SUSPICION_H
 #define POLICYD_QUARANTINE_SUSPICION_H
 
@@ -49,10 +55,15 @@
 #define SUSPICION_EVIDENCE_PORTS 16   /* ports listed in a decision */
 #define SUSPICION_REASON_MAX 160
 #define SUSPICION_FULL 1000           /* score at which a peer is quarantined */
+#define SUSPICION_NOTE_MAX 64         /* the latest signal's note, with the NUL */
 
+/* What the daemon scores besides denied packets with a port. The last three
+ * are proven by the peer's own keys (vpn/device.h device_event). */
 enum suspicion_signal_kind {
-	SUSPICION_SIG_HANDSHAKE_FLOOD,    /* handshake initiations over the datapath's limit */
-	SUSPICION_SIG_INVALID,            /* packets that failed authentication or parsing */
+	SUSPICION_SIG_HEADERLESS,         /* denied packets showing no port (no L4 header copied) */
+	SUSPICION_SIG_SPOOFED,            /* data posing as another node's address */
+	SUSPICION_SIG_HANDSHAKE_FLOOD,    /* fresh initiations over the 50/s per-peer limit */
+	SUSPICION_SIG_MALFORMED,          /* data whose inner packet is not well-formed IP */
 	SUSPICION_NSIG,
 };
 
@@ -86,6 +97,7 @@ struct suspicion_decision {
 	uint32_t score;                   /* milli-units */
 	size_t nlisted;                   /* ports[] entries, lowest first */
 	struct suspicion_port ports[SUSPICION_EVIDENCE_PORTS];
+	char note[SUSPICION_NSIG][SUSPICION_NOTE_MAX]; /* each signal's latest note, "" if none */
 	char reason[SUSPICION_REASON_MAX];/* "12 distinct denied ports in 60s", "flagged: TEXT" */
 };
 
@@ -97,8 +109,16 @@ int suspicion_new(const struct policy *p, struct suspicion_engine **out);
 void suspicion_free(struct suspicion_engine *e);
 /* A new policy: nodes kept by name keep their state (windows are cleared if
  * `window` changed), removed nodes are forgotten. 0 or -ENOMEM (then the
- * engine is unchanged). */
+ * engine is unchanged). In two steps for a caller that must change other
+ * state with it: suspicion_reload_prepare builds the new state without
+ * touching the engine (0 or -ENOMEM), then suspicion_reload_commit (cannot
+ * fail) or suspicion_reload_abort. */
 int suspicion_reload(struct suspicion_engine *e, const struct policy *p);
+struct suspicion_reload;
+int suspicion_reload_prepare(const struct suspicion_engine *e, const struct policy *p,
+			     struct suspicion_reload **out);
+void suspicion_reload_commit(struct suspicion_engine *e, struct suspicion_reload *r);
+void suspicion_reload_abort(struct suspicion_reload *r);
 
 /* One denied packet from peer to (proto, port). Returns 1 and fills *d when
  * this packet makes the decision, 0 otherwise, -ENOENT for an unknown peer,
@@ -106,9 +126,11 @@ int suspicion_reload(struct suspicion_engine *e, const struct policy *p);
 int suspicion_denied(struct suspicion_engine *e, size_t peer, uint8_t proto, uint16_t port,
 		     uint64_t now_ms, struct suspicion_decision *d);
 /* A signal from elsewhere, weight in milli-units (SUSPICION_FULL alone
- * quarantines). Same returns as suspicion_denied. */
+ * quarantines); note (may be NULL, copied, truncated) says what it was, for
+ * the evidence. Same returns as suspicion_denied. */
 int suspicion_signal(struct suspicion_engine *e, size_t peer, enum suspicion_signal_kind kind,
-		     uint32_t weight, uint64_t now_ms, struct suspicion_decision *d);
+		     uint32_t weight, const char *note, uint64_t now_ms,
+		     struct suspicion_decision *d);
 /* policyctl flag NODE --reason TEXT: a decision at once (report-only for
  * exempt peers and holders). 0 and *d filled, -EALREADY if the peer is
  * banned, -ENOENT for an unknown peer. The reason is copied, truncated,
@@ -116,8 +138,13 @@ int suspicion_signal(struct suspicion_engine *e, size_t peer, enum suspicion_sig
 int suspicion_flag(struct suspicion_engine *e, size_t peer, const char *reason, uint64_t now_ms,
 		   struct suspicion_decision *d);
 
-/* policyctl reauth NODE: ends the ban and the episode, clears the window;
- * the repeat count stays. 0, or -ENOENT if the peer is unknown or not banned. */
+/* The ban of a decision took effect in the kernel: it counts for the
+ * backoff from now on (repeats + 1). 0, or -ENOENT if the peer is unknown or
+ * not banned. */
+int suspicion_confirm(struct suspicion_engine *e, size_t peer);
+/* policyctl reauth NODE, or a ban the kernel refused: ends the ban and the
+ * episode, clears the window; the repeat count stays. 0, or -ENOENT if the
+ * peer is unknown or not banned. */
 int suspicion_lift(struct suspicion_engine *e, size_t peer, uint64_t now_ms);
 /* From the ban state file after a restart: the node's earlier bans and, if
  * still banned, until when (monotonic ms; 0 = not banned). -ENOENT for an
@@ -135,7 +162,8 @@ uint32_t suspicion_ban_length(const struct suspicion_engine *e, uint32_t repeats
 /* Bytes held for one peer's window (tests: the memory bound). */
 size_t suspicion_peer_memory(const struct suspicion_engine *e, size_t peer);
 
-/* "tcp:22,tcp:23,udp:53,icmp:8 (+4 more) packets 37 window 60s", always
+/* "ports tcp:22,tcp:23,udp:53,icmp:8 (12 distinct) packets 37 spoofed
+ * sources 0.300 (last as web1's 100.64.0.1) window 60s", always
  * NUL-terminated; returns what snprintf returns. */
 int suspicion_evidence_format(const struct suspicion_decision *d, char *buf, size_t len);
 

@@ -53,7 +53,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		msg[0] = NOISE_MSG_INITIATION;
 		if (fix)
 			noise_set_mac1(msg, NOISE_MAC1_OFF_INITIATION, me->mac1_key);
-		if (noise_consume_initiation(me, msg, lookup, NULL, &p) == 0)
+		if (noise_consume_initiation(me, msg, lookup, NULL, NULL, &p) == 0)
 			noise_create_response(p, 7, msg);
 		memset(peer_of_them->last_timestamp, 0, sizeof(peer_of_them->last_timestamp));
 	} else if (size == NOISE_RESPONSE_LEN) {

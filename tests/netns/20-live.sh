@@ -42,7 +42,8 @@ expect_eq "bob's denied SYN reached NFLOG group $NFLOG_GROUP" "$seen" 1
 expect_eq "alice's allowed connection is not logged" "$(logged "$LAB_ALICE4\.")" 0
 
 # a fast scan of 2000 ports: every SYN is dropped, but the kernel passes at
-# most the burst (400) plus 200/s to NFLOG
+# most one source's burst (100) plus 50/s to NFLOG (the log is metered per
+# source, then capped at 1000/s for all)
 drops_before=$(nft_in "$LAB_SRV" list chain inet policyd vpn | sed -n 's/.*counter packets \([0-9]*\).*no acl allows it.*/\1/p')
 before_scan=$(logged "$LAB_BOB4\.")
 ip netns exec "$LAB_PEER" nmap -Pn -n -sS --min-rate 20000 --max-retries 0 -p 1-2000 \
@@ -55,6 +56,8 @@ check "the scan's SYNs were dropped (at least 1900)" test "$drops" -ge 1900
 check "the log is rate-limited in the kernel (logged $scan_logged < dropped $drops)" \
 	test "$scan_logged" -lt "$drops"
 check "the log still saw the scan (at least 100 messages)" test "$scan_logged" -ge 100
+check "one source gets its own share of the log, not all of it (fewer than 200)" \
+	test "$scan_logged" -lt 200
 pdt_stop "$TCPDUMP"
 
 # ---- "public": only the named interfaces are filtered --------------------------

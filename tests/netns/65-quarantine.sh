@@ -8,15 +8,20 @@
 #
 # mallory holds an SSH session open to web1, then scans web1 over the mesh
 # with nmap. Checks: mallory is quarantined within moments, its SSH session
-# is cut and its pings fail, alice's SSH session keeps running and her pings
+# is cut (the decision's one log line says how many connections, with the
+# evidence) and its sessions evicted (web1's datapath dropped their keys),
+# its pings fail, alice's SSH session keeps running and her pings
 # keep answering throughout; status shows the ban with its evidence; reauth
-# lets mallory back in; a scan over IPv6 bans it the same way; packets with a spoofed inner source sent under
-# mallory's own session keys get it banned too; a single denied connect (a
-# typo) bans nobody; a ban follows its node to a new address and ends when
-# the node leaves the policy; an exempt node that scans is reported, not banned;
-# `policyctl flag` bans at once; bans survive a daemon restart (state file);
-# and with a 2 s ban the quarantine ends by itself while the daemon is
-# stopped.
+# lets mallory back in; a scan over IPv6 bans it the same way, and so does a
+# NULL scan (invalid to conntrack); an exempt peer flooding denied packets
+# does not hide mallory's scan (the log is metered per source); packets
+# under mallory's own session keys that pose as another node's address get
+# it banned (the evidence names the address), those from an address nobody
+# holds do not; a single denied connect (a typo) bans nobody; a ban follows
+# its node to a new address and ends when the node leaves the policy; an
+# exempt node that scans is reported, not banned; `policyctl flag` bans at
+# once; backoff and maxBan; bans survive a daemon restart (state file); and
+# with a 2 s ban the quarantine ends by itself while the daemon is stopped.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -78,6 +83,26 @@ pings() { ip netns exec "${NS[$1]}" ping -c1 -W1 -q "${VPN[web1]}" >/dev/null 2>
 no_pings() { ! pings "$1"; }
 banned() { ctl status 2>/dev/null | grep -Eq "^  mallory +banned"; }
 not_banned() { ! banned; }
+# a counter of web1's datapath (stats=1 on its UAPI socket)
+wg_stat() { # NAME
+	"$PDT_PY" - "/var/run/wireguard/${IF[web1]}.sock" "$1" <<'EOF'
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(5)
+s.connect(sys.argv[1])
+s.sendall(b"stats=1\n\n")
+out = b""
+while not out.endswith(b"\n\n"):
+    d = s.recv(65536)
+    if not d:
+        break
+    out += d
+for line in out.decode().splitlines():
+    k, _, v = line.partition("=")
+    if k == sys.argv[2]:
+        print(v)
+EOF
+}
 
 # ---- sshd on web1 (a private /run in its own mount namespace) --------------------
 mkdir -m 0700 "$T/sshd"
@@ -137,12 +162,17 @@ check "mallory's SSH session runs" wait_until 10 ticking mallory
 ip netns exec "${NS[alice]}" ping -i 0.1 -W 1 "${VPN[web1]}" >"$T/alice.ping" 2>&1 &
 APING=$!
 PDT_PIDS+=("$APING")
+evicted0=$(wg_stat evicted)
 t0=$(date +%s%N)
 ip netns exec "${NS[mallory]}" nmap -n -Pn -sS -p 1-200 --max-retries 0 -T4 "${VPN[web1]}" \
 	-oG "$T/nmap.txt" >/dev/null 2>&1 || true
 check "mallory is quarantined after its scan" wait_until 5 banned
 diag "nmap done and the ban seen by status $((($(date +%s%N) - t0) / 1000000)) ms after the scan started"
 check "mallory's pings fail" no_pings mallory
+# evicted: web1's datapath dropped the session keys it had with mallory (web1
+# may well handshake again at once to send, but mallory starts over)
+evicted() { [ "$(wg_stat evicted)" -gt "${evicted0:-0}" ]; }
+check "mallory's sessions were evicted (web1's datapath dropped its keys)" evicted
 check "mallory's SSH session is cut (ssh exits)" wait_until 10 bash -c "! kill -0 ${PID[ssh-mallory]} 2>/dev/null"
 check "alice's SSH session keeps running" ticking alice
 sleep 2
@@ -166,8 +196,13 @@ check "status shows the ban with its reason and evidence" \
 	grep -Eq '^  mallory +banned .* until .*distinct denied ports.*evidence ports tcp:' <<<"$st"
 check "the kernel's quarantine set holds mallory" \
 	bash -c "ip netns exec '${NS[web1]}' nft list set inet policyd quarantine4 | grep -q '${VPN[mallory]} timeout 1h'"
-check "the decision is logged once, with the evidence" \
-	test "$(grep -c 'quarantine: mallory banned' "$T/web1.log")" = 1
+check "the decision is logged once" test "$(grep -c 'quarantine: mallory banned' "$T/web1.log")" = 1
+line=$(grep 'quarantine: mallory banned' "$T/web1.log" || true)
+diag "$line"
+check "...with the evidence (the ports it probed)" \
+	grep -Eq 'distinct denied ports in 60s; evidence ports tcp:[0-9]+,tcp:[0-9]+' <<<"$line"
+check "...and its connections cut (its SSH session at least) and sessions evicted" \
+	grep -Eq '; [1-9][0-9]* connection\(s\) cut, sessions evicted$' <<<"$line"
 
 # ---- reauth ------------------------------------------------------------------------------
 check "policyctl reauth mallory" ctl reauth mallory
@@ -190,6 +225,50 @@ if pings6; then not_ok "...and its IPv6 pings fail"; else ok "...and its IPv6 pi
 ctl reauth mallory >/dev/null
 check "after reauth mallory pings web1 over IPv6 again" wait_until 5 pings6
 
+# ---- a NULL scan: invalid to conntrack, logged before it is dropped --------------------------
+check "mallory pings web1 before its NULL scan" wait_until 10 pings mallory
+ip netns exec "${NS[mallory]}" nmap -n -Pn -sN -p 1-200 --max-retries 0 -T4 "${VPN[web1]}" \
+	>/dev/null 2>&1 || true
+check "a NULL scan (nmap -sN) gets mallory quarantined" wait_until 5 banned
+check "...for the ports it probed" bash -c "'$POLICYCTL' status --control '$T/web1.ctl' |
+	grep -Eq '^  mallory +banned .*distinct denied ports.*evidence ports tcp:'"
+ctl reauth mallory >/dev/null
+check "after reauth mallory pings web1 again" wait_until 5 pings mallory
+
+# ---- an exempt peer flooding denied packets does not hide mallory's scan ---------------------
+# (one 200/s log limit for all peers used to go to alice's flood; the log is
+# now metered per source)
+policy "$T/web1.json" '"alice"'
+check "reload with alice exempt" quiet ctl reload
+ip netns exec "${NS[alice]}" "$PDT_PY" - "${VPN[web1]}" <<'EOF' &
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+end, port = time.time() + 6, 40000
+while time.time() < end:          # 2-3000 denied packets a second, evenly spread
+    for i in range(3):
+        s.sendto(b"x", (sys.argv[1], port))
+        port = 40000 + (port + 1) % 100
+    time.sleep(0.001)
+EOF
+FLOOD=$!
+PDT_PIDS+=("$FLOOD")
+dropped() { ip netns exec "${NS[web1]}" nft list chain inet policyd vpn | sed -n 's/.*counter packets \([0-9]*\) .*no acl allows it.*/\1/p'; }
+d0=$(dropped)
+sleep 1
+diag "alice's flood: $(( $(dropped) - d0 )) denied packets in 1 s"
+ip netns exec "${NS[mallory]}" nmap -n -Pn -sS -p 1-30 --max-retries 0 --scan-delay 20ms \
+	"${VPN[web1]}" >/dev/null 2>&1 || true
+check "while exempt alice floods, mallory's 30-port scan gets it quarantined" wait_until 5 banned
+wait "$FLOOD" 2>/dev/null || true
+diag "$(ctl status | grep 'denied-packet log')"
+check "...and alice is only reported" bash -c "'$POLICYCTL' status --control '$T/web1.ctl' |
+	grep -q 'reported: alice: .*not banned: exempt'"
+check "...and still pings" pings alice
+ctl reauth mallory >/dev/null
+policy "$T/web1.json"
+check "reload: nobody exempt" quiet ctl reload
+check "after reauth mallory pings web1 again" wait_until 5 pings mallory
+
 # ---- spoofed inner sources under its own session keys ------------------------------------
 # from outside the mesh first: what a peer's kernel sends when an outsider
 # spoofs a mesh address at it, so never held against the peer
@@ -208,12 +287,21 @@ EOF
 spoof 198.51.100.77
 sleep 1
 check "spoofed sources outside the mesh are not held against mallory" not_banned
-check "...they are counted in status" bash -c "'$POLICYCTL' status --control '$T/web1.ctl' | grep -Eq 'datapath events: [1-9][0-9]* spoofed sources outside the mesh'"
+# nor an address of the mesh that no node holds (a peer whose policy lags an
+# address change sends from its old one)
 spoof 100.64.0.99
-# then from another address of the mesh: mallory poses as another node
-# under its own keys (web1's datapath decrypted it, so mallory sent it)
-check "spoofed mesh sources under mallory's keys get it quarantined" wait_until 5 banned
-check "status names the cause" bash -c "'$POLICYCTL' status --control '$T/web1.ctl' | grep -Eq '^  mallory +banned .*score [0-9.]+ in 60s: invalid packets'"
+sleep 1
+check "spoofed sources no node holds are not held against mallory" not_banned
+check "...they are counted in status" bash -c "'$POLICYCTL' status --control '$T/web1.ctl' |
+	grep -Eq 'datapath events: (2[4-9]|[3-9][0-9]|[1-9][0-9][0-9]+) spoofed sources no node'"
+# then as another node: mallory poses as alice under its own keys (web1's
+# datapath decrypted it, so mallory sent it)
+spoof "${VPN[alice]}"
+check "posing as alice under its own keys gets mallory quarantined" wait_until 5 banned
+check "status names the cause and the address" bash -c "'$POLICYCTL' status --control '$T/web1.ctl' |
+	grep -Eq '^  mallory +banned .*score [0-9.]+ in 60s: spoofed sources.*spoofed sources 1\.[0-9]+ \(last as alice.s ${VPN[alice]}\)'"
+check "the fifth ban is sixteen times as long (backoff 2)" \
+	bash -c "ip netns exec '${NS[web1]}' nft list set inet policyd quarantine4 | grep -q '${VPN[mallory]} timeout 16h'"
 ctl reauth mallory >/dev/null
 check "after reauth mallory pings web1 again" wait_until 5 pings mallory
 
@@ -221,8 +309,8 @@ check "after reauth mallory pings web1 again" wait_until 5 pings mallory
 check "policyctl flag mallory --reason ..." ctl flag mallory --reason "stolen laptop, ticket 42"
 check "flagged: banned at once" banned
 check "status shows the admin's reason" bash -c "'$POLICYCTL' status --control '$T/web1.ctl' | grep -q 'flagged.*stolen laptop, ticket 42'"
-check "the fourth ban is eight times as long (backoff 2)" \
-	bash -c "ip netns exec '${NS[web1]}' nft list set inet policyd quarantine4 | grep -q '${VPN[mallory]} timeout 8h'"
+check "the sixth ban is capped at maxBan (24h)" \
+	bash -c "ip netns exec '${NS[web1]}' nft list set inet policyd quarantine4 | grep -q '${VPN[mallory]} timeout 1d'"
 # ---- restart: the ban survives --------------------------------------------------------
 pdt_stop "${PID[web1]}"
 ip netns exec "${NS[web1]}" nft flush set inet policyd quarantine4 # as after a reboot

@@ -1,7 +1,7 @@
 /* test_banstate.c — the ban list and its state file: round trip through a
  * real file (0600, atomic), expired bans dropped on load while the counts
  * stay, corrupt files refused with a reason (never half-loaded), the list
- * operations. */
+ * operations, and a file at the size limits loading in O(n log n) time. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -235,6 +236,91 @@ static void test_list_operations(void **state)
 	banstate_free(NULL);
 }
 
+static double mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* BANSTATE_MAX counts and as many bans as fit in BANSTATE_FILE_MAX: a load
+ * with a linear search per entry (5e9 name compares) takes minutes; sorted,
+ * well under a second. Then a duplicate anywhere is still found. */
+static void test_large_file(void **state)
+{
+	const size_t nbans = 55000;
+	size_t cap = BANSTATE_FILE_MAX, off = 0;
+	char *text = malloc(cap), why[200];
+	struct banstate *l = NULL;
+	double t0, dt;
+
+	(void)state;
+	assert_non_null(text);
+	off += (size_t)snprintf(text + off, cap - off, "{\"version\":1,\"counts\":{");
+	for (size_t i = 0; i < BANSTATE_MAX; i++)      /* descending: no sorted input */
+		off += (size_t)snprintf(text + off, cap - off, "%s\"n%zu\":%zu", i ? "," : "",
+					(size_t)BANSTATE_MAX - i, i % 7);
+	off += (size_t)snprintf(text + off, cap - off, "},\"bans\":[");
+	for (size_t i = 0; i < nbans; i++)
+		off += (size_t)snprintf(text + off, cap - off,
+					"%s{\"node\":\"n%zu\",\"addrs\":[\"10.%zu.%zu.%zu\"],"
+					"\"reason\":\"r\",\"evidence\":\"e\",\"start\":%d,"
+					"\"expiry\":%d,\"repeat\":2}", i ? "," : "", i + 1, i >> 16,
+					(i >> 8) & 255, i & 255, NOW, NOW + 60);
+	off += (size_t)snprintf(text + off, cap - off, "]}");
+	assert_true(off < cap - 1);
+	t0 = mono();
+	assert_int_equal(banstate_parse(text, off, NOW, &l, why, sizeof(why)), 0);
+	dt = mono() - t0;
+	print_message("# %zu counts and %zu bans (%zu bytes) loaded in %.3f s\n",
+		      (size_t)BANSTATE_MAX, nbans, off, dt);
+	assert_true(dt < 10.0);
+	assert_int_equal(l->n, nbans);
+	assert_int_equal(l->ncounts, BANSTATE_MAX);
+	assert_int_equal(banstate_count(l, "n5"), 3);   /* 0, raised by its ban (repeat 2) */
+	assert_int_equal(banstate_count(l, "n99999"), 1);
+	banstate_free(l);
+	free(text);
+}
+
+/* Fewer counts, so the bans' nodes fit; one duplicate at the very end. */
+static void test_large_duplicates(void **state)
+{
+	const size_t nbans = 50000;
+	size_t cap = BANSTATE_FILE_MAX, off = 0;
+	char *text = malloc(cap), why[200], want[100];
+	struct banstate *l = NULL;
+
+	(void)state;
+	assert_non_null(text);
+	off += (size_t)snprintf(text + off, cap - off, "{\"version\":1,\"counts\":{\"b7\":9},\"bans\":[");
+	for (size_t i = 0; i <= nbans; i++)
+		off += (size_t)snprintf(text + off, cap - off,
+					"%s{\"node\":\"b%zu\",\"addrs\":[\"10.0.0.1\"],"
+					"\"reason\":\"r\",\"evidence\":\"e\",\"start\":%d,"
+					"\"expiry\":%d,\"repeat\":%d}", i ? "," : "",
+					i < nbans ? nbans - 1 - i : 17, NOW, NOW + 60, i == 3 ? 40 : 0);
+	off += (size_t)snprintf(text + off, cap - off, "]}");
+	assert_true(off < cap - 1);
+	assert_int_equal(banstate_parse(text, off, NOW, &l, why, sizeof(why)), -EINVAL);
+	snprintf(want, sizeof(want), "/bans/%zu: a second ban of \"b17\"", nbans);
+	assert_string_equal(why, want);
+	/* without the duplicate: every node's count covers its ban, sorted */
+	off = (size_t)(strrchr(text, '{') - text) - 1;
+	off += (size_t)snprintf(text + off, cap - off, "]}");
+	assert_int_equal(banstate_parse(text, off, NOW, &l, why, sizeof(why)), 0);
+	assert_int_equal(l->n, nbans);
+	assert_int_equal(l->ncounts, nbans);
+	assert_int_equal(banstate_count(l, "b7"), 9);
+	assert_int_equal(banstate_count(l, "b0"), 1);
+	assert_int_equal(banstate_count(l, "b49996"), 41);   /* the 4th ban: repeat 40 */
+	for (size_t i = 1; i < l->ncounts; i++)
+		assert_true(strcmp(l->counts[i - 1].name, l->counts[i].name) < 0);
+	banstate_free(l);
+	free(text);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -254,6 +340,8 @@ int main(void)
 		cmocka_unit_test(test_expired_dropped_on_load),
 		cmocka_unit_test(test_corrupt_refused),
 		cmocka_unit_test(test_list_operations),
+		cmocka_unit_test(test_large_file),
+		cmocka_unit_test(test_large_duplicates),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -155,23 +155,47 @@ static void test_kill_node(void **state)
 	udp_flow("fd7a:115c:a1e0::7", "::1", 6103);
 	udp_flow("127.0.0.9", "127.0.0.1", 6100);
 	udp_flow("fd7a:115c:a1e0::9", "::1", 6100);
-	assert_int_equal(conntrack_kill_srcs(node, 3), 4);
+	assert_int_equal(conntrack_kill_srcs(node, 3, CONNTRACK_TIMEOUT_MS), 4);
 	for (int i = 0; i < 3; i++)
 		assert_int_equal(conntrack_count_src(&node[i]), 0);
 	assert_int_equal(conntrack_count_src(&other), 1);
 	assert_int_equal(conntrack_count_src(&other6), 1);
-	assert_int_equal(conntrack_kill_srcs(node, 0), 0);
+	assert_int_equal(conntrack_kill_srcs(node, 0, CONNTRACK_TIMEOUT_MS), 0);
 }
 
+/* More than CONNTRACK_BATCH entries: the second pass takes the rest. */
 static void test_many(void **state)
 {
+	const int n = CONNTRACK_BATCH + 904;
 	struct addr peer = A("127.0.0.4");
 
 	(void)state;
-	for (uint16_t port = 0; port < 300; port++)
-		udp_flow("127.0.0.4", "127.0.0.1", (uint16_t)(10000 + port));
-	assert_int_equal(conntrack_count_src(&peer), 300);
-	assert_int_equal(conntrack_kill_src(&peer), 300);
+	for (int i = 0; i < n; i++)
+		udp_flow("127.0.0.4", "127.0.0.1", (uint16_t)(10000 + i));
+	assert_int_equal(conntrack_count_src(&peer), n);
+	assert_int_equal(conntrack_kill_src(&peer), n);
+	assert_int_equal(conntrack_count_src(&peer), 0);
+}
+
+/* A deadline that passes mid-way stops the work with -ETIMEDOUT: what was
+ * deleted stays deleted, the rest is left for the next call. */
+static void test_deadline(void **state)
+{
+	const int n = CONNTRACK_BATCH;
+	struct addr peer = A("127.0.0.10");
+	int left;
+
+	(void)state;
+	for (int i = 0; i < n; i++)
+		udp_flow("127.0.0.10", "127.0.0.1", (uint16_t)(20000 + i));
+	assert_int_equal(conntrack_kill_srcs(&peer, 1, 0), -ETIMEDOUT);
+	assert_int_equal(conntrack_count_src(&peer), n);        /* nothing done at all */
+	/* 4096 deletes, one round trip each, take far more than 2 ms */
+	assert_int_equal(conntrack_kill_srcs(&peer, 1, 2), -ETIMEDOUT);
+	left = conntrack_count_src(&peer);
+	print_message("# %d of %d entries left after a 2 ms deadline\n", left, n);
+	assert_true(left > 0 && left <= n);
+	assert_int_equal(conntrack_kill_src(&peer), left);
 	assert_int_equal(conntrack_count_src(&peer), 0);
 }
 
@@ -202,6 +226,7 @@ int main(void)
 		cmocka_unit_test(test_kill_v6),
 		cmocka_unit_test(test_kill_node),
 		cmocka_unit_test(test_many),
+		cmocka_unit_test(test_deadline),
 		cmocka_unit_test(test_bad_family),
 	};
 

@@ -7,7 +7,8 @@
  * the VPN chain does; we send TCP SYNs, UDP (one with an IPv6 destination
  * options header), ICMP and ICMPv6 echoes and check every field; a second
  * listener is refused; a flood into a tiny receive buffer is counted as
- * overflow and reading goes on.
+ * overflow and reading goes on; packets that came before the configuration's
+ * ack are kept and read first.
  *
  * NFLOG_SEED_DIR=DIR writes every datagram (kernel and hand-made) to DIR:
  * that is how tests/fuzz/seeds/nflog/ was made. Needs root and nft. */
@@ -482,6 +483,15 @@ static void test_parse_ipv4_edges(void **state)
 	assert_true(g.v[0].has_l4);
 	assert_int_equal(g.v[0].dport, 22);
 	assert_false(g.v[0].syn);
+	assert_false(g.v[0].has_flags);
+	/* the flags byte as it came: a NULL scan, an Xmas scan */
+	ipv4(pkt, 5, IPPROTO_TCP, 0, tcp_syn_hdr, 20);
+	pkt[20 + 13] = 0;
+	assert_int_equal(parse1("tcp-null", pkt, 40, &g), 1);
+	assert_true(g.v[0].has_flags && g.v[0].tcp_flags == 0 && !g.v[0].syn);
+	pkt[20 + 13] = 0x29;
+	assert_int_equal(parse1("tcp-xmas", pkt, 40, &g), 1);
+	assert_true(g.v[0].has_flags && g.v[0].tcp_flags == 0x29);
 	/* TCP cut inside the ports */
 	assert_int_equal(parse1("tcp-cut3", pkt, ipv4(pkt, 5, IPPROTO_TCP, 0, tcp_syn_hdr, 3), &g), 1);
 	assert_int_equal(g.v[0].family, AF_INET);
@@ -621,6 +631,44 @@ static void test_parse_attrs(void **state)
 	assert_int_equal(nflog_parse(buf, nlh->nlmsg_len, collect, &g), 0);
 }
 
+/* Datagrams read while nflog_open waited for its ack: their packets are
+ * counted, kept (NFLOG_EARLY_MAX datagrams; beyond, counted lost) and the
+ * next read hands them over first, then what the kernel sent since. */
+static void test_early_packets(void **state)
+{
+	static uint8_t buf[8192] __attribute__((aligned(8)));
+	uint8_t pkt[128];
+	size_t off = 0, plen = ipv4(pkt, 5, IPPROTO_TCP, 0, tcp_syn_hdr, 20);
+	struct got g = { .n = 0 };
+	struct nlmsghdr *ack;
+	struct nflog *n;
+
+	(void)state;
+	assert_int_equal(nflog_open(GROUP, &n), 0);
+	for (uint32_t i = 0; i < 2; i++)
+		off += msg_packet(buf + off, NLM_F_MULTI, i, PREFIX, pkt, plen);
+	for (int i = 0; i < NFLOG_EARLY_MAX; i++)
+		assert_int_equal(nflog_keep_early(n, buf, off), 2);
+	assert_int_equal(nflog_keep_early(n, buf, off), -ENOBUFS);   /* one too many */
+	assert_int_equal(nflog_stats(n)->early, 2 * (NFLOG_EARLY_MAX + 1));
+	assert_int_equal(nflog_stats(n)->lost, 2);
+	ack = mnl_nlmsg_put_header(buf);                      /* an ack holds no packet */
+	ack->nlmsg_type = NLMSG_ERROR;
+	mnl_nlmsg_put_extra_header(ack, sizeof(struct nlmsgerr));
+	assert_int_equal(nflog_keep_early(n, buf, ack->nlmsg_len), 0);
+
+	udp_send(AF_INET, "127.0.0.2", "127.0.0.1", 5002, false);
+	assert_true(wait_readable(nflog_fd(n), 2000) > 0);
+	assert_int_equal(nflog_read(n, collect, &g), 2 * NFLOG_EARLY_MAX + 1);
+	for (int i = 0; i < 2 * NFLOG_EARLY_MAX; i++)
+		assert_int_equal(g.v[i].dport, 22);
+	assert_int_equal(g.v[2 * NFLOG_EARLY_MAX].dport, 5002);
+	assert_int_equal(nflog_stats(n)->packets, 2 * NFLOG_EARLY_MAX + 1);
+	g.n = 0;
+	assert_int_equal(nflog_read(n, collect, &g), 0);      /* handed over once */
+	nflog_close(n);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -631,6 +679,7 @@ int main(void)
 		cmocka_unit_test(test_parse_ipv4_edges),
 		cmocka_unit_test(test_parse_ipv6_edges),
 		cmocka_unit_test(test_parse_attrs),
+		cmocka_unit_test(test_early_packets),
 	};
 	FILE *nft;
 

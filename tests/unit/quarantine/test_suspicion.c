@@ -1,7 +1,8 @@
 /* test_suspicion.c — the scoring engine: window edges, distinct vs repeated
  * ports, exact thresholds, one decision per episode, ban backoff and cap,
  * exempt peers and breakglass holders only reported, a typo never banned,
- * memory bounded under a flood of distinct ports, other signals, reloads. */
+ * memory bounded under a flood of distinct ports, other signals, reloads;
+ * a refused ban leaves the backoff alone; report-only episodes end. */
 #include <errno.h>
 #include <netinet/in.h>
 #include <setjmp.h>
@@ -62,6 +63,8 @@ static int burst(struct suspicion_engine *e, size_t peer, uint16_t port, int n, 
 		int r = suspicion_denied(e, peer, IPPROTO_TCP, port, t, d);
 
 		assert_true(r >= 0);
+		if (r == 1 && !d->report_only) /* the kernel took the ban */
+			assert_int_equal(suspicion_confirm(e, peer), 0);
 		decisions += r;
 	}
 	return decisions;
@@ -192,6 +195,7 @@ static void test_backoff_and_cap(void **state)
 		assert_int_equal(suspicion_denied(e, ALICE, IPPROTO_TCP, 22, t, &d), 1);
 		assert_int_equal(d.repeat, i);
 		assert_int_equal(d.ban_s, want[i]);
+		assert_int_equal(suspicion_confirm(e, ALICE), 0);
 		t += (uint64_t)d.ban_s * 1000;
 	}
 	assert_int_equal(suspicion_repeats(e, ALICE), 8);
@@ -301,22 +305,30 @@ static void test_signals_and_flag(void **state)
 	char ev[256];
 
 	(void)state;
-	assert_int_equal(suspicion_signal(e, ALICE, SUSPICION_SIG_HANDSHAKE_FLOOD, 400, 0, &d), 0);
-	assert_int_equal(suspicion_signal(e, ALICE, SUSPICION_SIG_INVALID, 400, 1000, &d), 0);
+	assert_int_equal(suspicion_signal(e, ALICE, SUSPICION_SIG_HANDSHAKE_FLOOD, 400, NULL, 0, &d), 0);
+	assert_int_equal(suspicion_signal(e, ALICE, SUSPICION_SIG_SPOOFED, 300, "as x", 1000, &d), 0);
+	assert_int_equal(suspicion_signal(e, ALICE, SUSPICION_SIG_SPOOFED, 100,
+					  "last as\nbob's 100.64.0.2", 1000, &d), 0);
 	assert_int_equal(burst(e, ALICE, 3306, 19, 2000, &d), 0);
 	assert_int_equal(burst(e, ALICE, 3306, 1, 2000, &d), 1);   /* 200 + 800 */
 	assert_int_equal(d.cause, SUSPICION_CAUSE_SCORE);
 	assert_int_equal(d.score, 1000);
 	assert_int_equal(d.signals[SUSPICION_SIG_HANDSHAKE_FLOOD], 400);
-	assert_string_equal(d.reason, "score 1.000 in 60s: handshake flood invalid packets denied traffic");
+	assert_string_equal(d.reason,
+			    "score 1.000 in 60s: spoofed sources, handshake flood, denied traffic");
 	suspicion_evidence_format(&d, ev, sizeof(ev));
-	assert_string_equal(ev, "ports tcp:3306 packets 20 handshake flood 0.400 invalid packets 0.400 window 60s");
-	/* signals slide out of the window like packets */
-	assert_int_equal(suspicion_signal(e, DAVE, SUSPICION_SIG_INVALID, 999, 0, &d), 0);
-	assert_int_equal(suspicion_signal(e, DAVE, SUSPICION_SIG_INVALID, 999, 60000, &d), 0);
-	assert_int_equal(suspicion_signal(e, DAVE, SUSPICION_SIG_INVALID, 1, 60000, &d), 1);
-	assert_int_equal(suspicion_signal(e, DAVE, 7, 1, 0, &d), -EINVAL);
-	assert_int_equal(suspicion_signal(e, 99, SUSPICION_SIG_INVALID, 1, 0, &d), -ENOENT);
+	assert_string_equal(ev, "ports tcp:3306 packets 20 spoofed sources 0.400 (last as?bob's "
+			    "100.64.0.2) handshake flood 0.400 window 60s");
+	/* signals slide out of the window like packets, and their notes with them */
+	assert_int_equal(suspicion_signal(e, DAVE, SUSPICION_SIG_MALFORMED, 999, "old", 0, &d), 0);
+	assert_int_equal(suspicion_signal(e, DAVE, SUSPICION_SIG_HEADERLESS, 999, NULL, 60000, &d), 0);
+	assert_int_equal(suspicion_signal(e, DAVE, SUSPICION_SIG_HEADERLESS, 1, NULL, 60000, &d), 1);
+	assert_string_equal(d.note[SUSPICION_SIG_MALFORMED], "");
+	suspicion_evidence_format(&d, ev, sizeof(ev));
+	assert_string_equal(ev, "ports none packets 0 probes without a port 1.000 window 60s");
+	assert_int_equal(suspicion_signal(e, DAVE, 7, 1, NULL, 0, &d), -EINVAL);
+	assert_int_equal(suspicion_signal(e, 99, SUSPICION_SIG_SPOOFED, 1, NULL, 0, &d), -ENOENT);
+	assert_int_equal(suspicion_confirm(e, DAVE), 0);
 	assert_int_equal(suspicion_lift(e, DAVE, 70000), 0);
 	/* an admin flag: a ban at once, with the text */
 	assert_int_equal(suspicion_flag(e, DAVE, "scanned the wiki", 70000, &d), 0);
@@ -324,15 +336,79 @@ static void test_signals_and_flag(void **state)
 	assert_int_equal(d.cause, SUSPICION_CAUSE_FLAG);
 	assert_string_equal(d.reason, "flagged: scanned the wiki");
 	assert_int_equal(d.ban_s, 7200);                      /* its second ban */
+	assert_int_equal(suspicion_confirm(e, DAVE), 0);
 	assert_int_equal(suspicion_flag(e, DAVE, "again", 70000, &d), -EALREADY);
 	assert_int_equal(suspicion_lift(e, DAVE, 70000), 0);
 	assert_int_equal(suspicion_flag(e, DAVE, "two\nlines\x1b[0m", 70000, &d), 0);
 	assert_string_equal(d.reason, "flagged: two?lines?[0m");
+	assert_int_equal(suspicion_confirm(e, DAVE), 0);
 	assert_int_equal(suspicion_flag(e, 99, "x", 0, &d), -ENOENT);
 	assert_int_equal(suspicion_lift(e, DAVE, 71000), 0);
 	assert_false(suspicion_banned(e, DAVE, 71000));
 	assert_int_equal(suspicion_lift(e, DAVE, 71000), -ENOENT);
+	assert_int_equal(suspicion_confirm(e, DAVE), -ENOENT);   /* not banned */
 	assert_int_equal(suspicion_repeats(e, DAVE), 3);
+	suspicion_free(e);
+}
+
+/* A ban the kernel refused (lifted without suspicion_confirm) does not
+ * count: the next ban is as long as if it had never been decided. */
+static void test_refused_ban_not_counted(void **state)
+{
+	struct suspicion_engine *e = engine("\"deniedPackets\": 3");
+	struct suspicion_decision d;
+
+	(void)state;
+	for (int attempt = 0; attempt < 3; attempt++) {
+		for (int i = 0; i < 2; i++)
+			assert_int_equal(suspicion_denied(e, ALICE, IPPROTO_TCP, 22, 1000, &d), 0);
+		assert_int_equal(suspicion_denied(e, ALICE, IPPROTO_TCP, 22, 1000, &d), 1);
+		assert_int_equal(d.repeat, 0);
+		assert_int_equal(d.ban_s, 3600);
+		assert_int_equal(suspicion_lift(e, ALICE, 1000), 0);   /* the kernel refused */
+		assert_int_equal(suspicion_repeats(e, ALICE), 0);
+	}
+	assert_int_equal(suspicion_flag(e, ALICE, "x", 2000, &d), 0);
+	assert_int_equal(suspicion_lift(e, ALICE, 2000), 0);
+	assert_int_equal(suspicion_flag(e, ALICE, "x", 2000, &d), 0);
+	assert_int_equal(d.repeat, 0);
+	assert_int_equal(suspicion_confirm(e, ALICE), 0);       /* this one took */
+	assert_int_equal(suspicion_repeats(e, ALICE), 1);
+	assert_int_equal(suspicion_lift(e, ALICE, 3000), 0);
+	assert_int_equal(suspicion_flag(e, ALICE, "x", 3000, &d), 0);
+	assert_int_equal(d.repeat, 1);
+	assert_int_equal(d.ban_s, 7200);
+	suspicion_free(e);
+}
+
+/* A report-only episode opened by a flag before the peer had a window ends
+ * when its window begins; one opened while exempt ends when the peer stops
+ * being exempt (then it is banned like anyone). */
+static void test_report_episode_ends(void **state)
+{
+	struct suspicion_engine *e = engine("\"deniedPorts\": 3");
+	struct suspicion_decision d;
+	struct policy *p;
+	size_t n;
+
+	(void)state;
+	assert_int_equal(suspicion_flag(e, BOB, "look", 0, &d), 0);   /* no window yet */
+	assert_true(d.report_only);
+	for (uint16_t port = 1; port <= 2; port++)
+		assert_int_equal(suspicion_denied(e, BOB, IPPROTO_TCP, port, 1000, &d), 0);
+	assert_int_equal(suspicion_denied(e, BOB, IPPROTO_TCP, 3, 1000, &d), 1);
+	assert_true(d.report_only);
+	/* in a report-only episode, bob stops being exempt: judged anew */
+	assert_int_equal(suspicion_denied(e, BOB, IPPROTO_TCP, 4, 2000, &d), 0);
+	p = load("\"deniedPorts\": 3");
+	n = p->suspicion.exempt.n;
+	p->suspicion.exempt.n = 0;                      /* "exempt": [] */
+	assert_int_equal(suspicion_reload(e, p), 0);
+	p->suspicion.exempt.n = n;
+	policy_free(p);
+	assert_int_equal(suspicion_denied(e, BOB, IPPROTO_TCP, 5, 3000, &d), 1);
+	assert_false(d.report_only);
+	assert_true(suspicion_banned(e, BOB, 3000));
 	suspicion_free(e);
 }
 
@@ -341,14 +417,22 @@ static void test_reload_and_restore(void **state)
 	struct suspicion_engine *e = engine("\"deniedPackets\": 5");
 	struct policy *p;
 	struct suspicion_decision d;
+	struct suspicion_reload *r;
 
 	(void)state;
 	assert_int_equal(burst(e, ALICE, 22, 5, 0, &d), 1);
 	assert_int_equal(burst(e, DAVE, 22, 3, 0, &d), 0);
+	/* prepared and dropped: nothing changed */
+	p = load("\"deniedPackets\": 50");
+	assert_int_equal(suspicion_reload_prepare(e, p, &r), 0);
+	suspicion_reload_abort(r);
+	policy_free(p);
+	assert_int_equal(suspicion_score(e, DAVE, 0), 600);
 	/* same window: dave's 3 packets are kept, alice stays banned */
 	p = load("\"deniedPackets\": 5");
-	assert_int_equal(suspicion_reload(e, p), 0);
-	policy_free(p);
+	assert_int_equal(suspicion_reload_prepare(e, p, &r), 0);
+	policy_free(p);                                 /* not needed by the commit */
+	suspicion_reload_commit(e, r);
 	assert_true(suspicion_banned(e, ALICE, 1000));
 	assert_int_equal(suspicion_repeats(e, ALICE), 1);
 	assert_int_equal(burst(e, DAVE, 22, 2, 1000, &d), 1);
@@ -383,6 +467,8 @@ int main(void)
 		cmocka_unit_test(test_memory_cap),
 		cmocka_unit_test(test_signals_and_flag),
 		cmocka_unit_test(test_reload_and_restore),
+		cmocka_unit_test(test_refused_ban_not_counted),
+		cmocka_unit_test(test_report_episode_ends),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

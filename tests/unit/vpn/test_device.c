@@ -3,7 +3,10 @@
  * handshake (both as initiator and responder), carry packets both ways,
  * refuse tampered, replayed and spoofed messages (counted by reason), follow
  * a roaming peer, answer with cookies under load and accept the retry with
- * mac2, and report themselves as `wg` expects. */
+ * mac2, and report themselves as `wg` expects. What only a peer's keys can
+ * have made (a spoofed inner source, a malformed inner packet, a fresh
+ * initiation over the flood limit) is reported against it; replays and
+ * forgeries are not. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <setjmp.h>
@@ -17,6 +20,8 @@
 #include <cmocka.h>
 
 #include "device.h"
+#include "packet.h"
+#include "tai64n.h"
 #include "uapi.h"
 
 #define MAXQ 4096
@@ -257,18 +262,102 @@ static void test_tampered_and_replayed(void **state)
 
 static uint8_t ev_pub[32];
 static int ev_n;
-
+static enum device_event ev_kind;
+static size_t ev_len;
 static uint8_t ev_src[4];
 
 static void on_event(void *ctx, const uint8_t pub[32], enum device_event ev,
 		     const uint8_t *inner, size_t len)
 {
 	(void)ctx;
-	assert_true(len >= 20);
-	memcpy(ev_src, inner + 12, 4); /* the spoofed source, for the daemon to judge */
-	assert_int_equal(ev, DEVICE_EV_SPOOFED_SOURCE);
+	ev_kind = ev;
+	ev_len = len;
+	if (ev == DEVICE_EV_SPOOFED_SOURCE) {
+		assert_true(len >= 20);
+		memcpy(ev_src, inner + 12, 4); /* the spoofed source, for the daemon to judge */
+	}
+	if (ev == DEVICE_EV_HANDSHAKE_FLOOD)
+		assert_true(!inner && !len);
 	memcpy(ev_pub, pub, 32);
 	ev_n++;
+}
+
+/* B receives one copy of msg (it may decrypt in place) from A. */
+static void receive_copy(const uint8_t *msg, size_t len)
+{
+	uint8_t buf[1600];
+
+	memcpy(buf, msg, len);
+	device_receive(B.dev, buf, len, &A.addr);
+	device_handshake_drain(B.dev);
+}
+
+/* Data under A's session whose inner packet is not IP: reported against A,
+ * once; its replay and a forgery are not. */
+static void test_malformed_event(void **state)
+{
+	uint8_t junk[24] = { 0 }, msg[200];
+	struct keypair *kp;
+	size_t len;
+
+	(void)state;
+	device_set_events(B.dev, on_event, NULL);
+	handshake_from_a();
+	ev_n = 0;
+	kp = A.dev->peers[0]->keys.cur;
+	len = packet_seal(&kp->k, kp->send_counter + 1000, junk, sizeof(junk), 1420, msg);
+	receive_copy(msg, len);
+	assert_int_equal(drops(&B, DROP_INNER_MALFORMED), 1);
+	assert_int_equal(ev_n, 1);
+	assert_int_equal(ev_kind, DEVICE_EV_INNER_MALFORMED);
+	assert_memory_equal(ev_pub, B.dev->peers[0]->noise->remote_pub, 32);
+	assert_int_equal(ev_len, 32);                      /* 24 bytes, padded to 16 */
+	receive_copy(msg, len);                            /* replayed */
+	assert_int_equal(drops(&B, DROP_DATA_REPLAY), 1);
+	msg[8] ^= 1;                                       /* forged: a new counter */
+	receive_copy(msg, len);
+	assert_int_equal(drops(&B, DROP_DATA_AUTH), 1);
+	assert_int_equal(ev_n, 1);
+	assert_int_equal(B.ngot, 1);                       /* only the handshake's packet */
+}
+
+/* A fresh initiation of A's within 20 ms of the last one B consumed is
+ * refused and reported against A; nothing of it was kept, so the same
+ * message is taken once the limit allows, and its replay is only a replay. */
+static void test_flood_event(void **state)
+{
+	uint8_t init[148], bpub[32];
+	struct peer *ba;
+
+	(void)state;
+	device_set_events(B.dev, on_event, NULL);
+	handshake_from_a();
+	ev_n = 0;
+	ba = B.dev->peers[0];
+	memcpy(bpub, A.dev->peers[0]->noise->remote_pub, 32);
+	usleep(TAI64N_ROUND_NS / 1000 + 2000);             /* a newer timestamp */
+	A.nout = 0;
+	assert_int_equal(device_peer_handshake(A.dev, bpub), 0);
+	assert_int_equal(A.nout, 1);
+	memcpy(init, A.out[0].buf, sizeof(init));
+	A.nout = 0;
+	B.nout = 0;
+	ba->last_initiation_consumed = device_now();       /* as if one came just now */
+	receive_copy(init, sizeof(init));
+	assert_int_equal(drops(&B, DROP_HS_FLOOD), 1);
+	assert_int_equal(B.nout, 0);
+	assert_int_equal(ev_n, 1);
+	assert_int_equal(ev_kind, DEVICE_EV_HANDSHAKE_FLOOD);
+	assert_memory_equal(ev_pub, ba->noise->remote_pub, 32);
+	ba->last_initiation_consumed = device_now() - 1;
+	receive_copy(init, sizeof(init));
+	assert_int_equal(B.nout, 1);                       /* answered */
+	assert_int_equal(B.out[0].len, 92);
+	ba->last_initiation_consumed = device_now();
+	receive_copy(init, sizeof(init));
+	assert_int_equal(drops(&B, DROP_HS_REPLAY), 1);
+	assert_int_equal(drops(&B, DROP_HS_FLOOD), 1);
+	assert_int_equal(ev_n, 1);
 }
 
 /* Evicted, a peer's sessions are gone: its data is refused until it
@@ -281,7 +370,10 @@ static void test_evict(void **state)
 	(void)state;
 	handshake_from_a();
 	assert_int_equal(device_peer_evict(B.dev, B.dev->peers[0]->noise->remote_pub), 0);
+	assert_int_equal(atomic_load(&B.dev->evicted), 1);  /* its one session */
 	assert_int_equal(device_peer_evict(B.dev, nobody), -ENOENT);
+	assert_int_equal(device_peer_evict(B.dev, B.dev->peers[0]->noise->remote_pub), 0);
+	assert_int_equal(atomic_load(&B.dev->evicted), 1);  /* nothing left to drop */
 	device_xmit(A.dev, pkt, n);
 	pump(&A, &B);
 	assert_int_equal(B.ngot, 1); /* only the staged packet of the first handshake */
@@ -401,6 +493,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tampered_and_replayed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_source_check_and_roaming, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_evict, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_malformed_event, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_flood_event, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cookie_under_load, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dump, setup, teardown),
 	};

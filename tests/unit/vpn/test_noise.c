@@ -1,6 +1,7 @@
 /* test_noise.c — the Noise_IKpsk2 handshake between two in-memory instances:
  * matching transport keys, data through them, and every way a handshake
- * message can be wrong (tampered byte, replay, unknown key, wrong PSK). */
+ * message can be wrong (tampered byte, replay, unknown key, wrong PSK); the
+ * admit hook is asked only about proven, fresh initiations. */
 #include <errno.h>
 #include <setjmp.h>
 #include <sodium.h>
@@ -58,7 +59,7 @@ static int handshake(struct noise_keypair *ka, struct noise_keypair *kb)
 	int r;
 
 	assert_int_equal(noise_create_initiation(alice.l, alice.peer, 0x11223344, init), 0);
-	assert_int_equal(noise_consume_initiation(bob.l, init, lookup, &bob, &p), 0);
+	assert_int_equal(noise_consume_initiation(bob.l, init, lookup, NULL, &bob, &p), 0);
 	assert_ptr_equal(p, bob.peer);
 	assert_int_equal(noise_create_response(p, 0x55667788, resp), 0);
 	r = noise_consume_response(alice.l, alice.peer, resp);
@@ -137,12 +138,12 @@ static void test_tampered_initiation(void **state)
 		memcpy(bad, init, sizeof(bad));
 		bad[i] ^= 0x40;
 		p = NULL;
-		if (noise_consume_initiation(bob.l, bad, lookup, &bob, &p) == 0)
+		if (noise_consume_initiation(bob.l, bad, lookup, NULL, &bob, &p) == 0)
 			fail_msg("initiation with byte %zu flipped was accepted", i);
 	}
 	/* the untouched message still works, once */
-	assert_int_equal(noise_consume_initiation(bob.l, init, lookup, &bob, &p), 0);
-	assert_int_equal(noise_consume_initiation(bob.l, init, lookup, &bob, &p), -EALREADY);
+	assert_int_equal(noise_consume_initiation(bob.l, init, lookup, NULL, &bob, &p), 0);
+	assert_int_equal(noise_consume_initiation(bob.l, init, lookup, NULL, &bob, &p), -EALREADY);
 	unmake();
 }
 
@@ -154,7 +155,7 @@ static void test_tampered_response(void **state)
 	(void)state;
 	make(NULL, NULL);
 	assert_int_equal(noise_create_initiation(alice.l, alice.peer, 9, init), 0);
-	assert_int_equal(noise_consume_initiation(bob.l, init, lookup, &bob, &p), 0);
+	assert_int_equal(noise_consume_initiation(bob.l, init, lookup, NULL, &bob, &p), 0);
 	assert_int_equal(noise_create_response(p, 10, resp), 0);
 	for (size_t i = 0; i < NOISE_MAC1_OFF_RESPONSE + 16; i++) {
 		memcpy(bad, resp, sizeof(bad));
@@ -179,13 +180,61 @@ static void test_unknown_and_wrong_responder(void **state)
 	/* bob does not know alice: the static key decrypts, the lookup fails */
 	nobody = bob;
 	nobody.peer = noise_peer_new(bob.l, bob.l->pub, NULL); /* some other key */
-	assert_int_equal(noise_consume_initiation(bob.l, init, lookup, &nobody, &p), -ENOKEY);
+	assert_int_equal(noise_consume_initiation(bob.l, init, lookup, NULL, &nobody, &p), -ENOKEY);
 	noise_peer_free(nobody.peer);
 	/* carol is not the intended responder: mac1 is wrong for her */
 	randombytes_buf(k, 32);
 	carol = noise_local_new(k);
-	assert_int_equal(noise_consume_initiation(carol, init, lookup, &bob, &p), -EBADMSG);
+	assert_int_equal(noise_consume_initiation(carol, init, lookup, NULL, &bob, &p), -EBADMSG);
 	noise_local_free(carol);
+	unmake();
+}
+
+static int admit_calls;
+static bool admit_answer;
+
+static bool admit(void *ctx, struct noise_peer *p)
+{
+	(void)ctx;
+	assert_ptr_equal(p, bob.peer);
+	admit_calls++;
+	return admit_answer;
+}
+
+/* admit sees only what the peer's key proves and is newer than its last;
+ * a refusal commits nothing, so the same initiation is taken later. */
+static void test_admit(void **state)
+{
+	uint8_t init[NOISE_INITIATION_LEN], bad[NOISE_INITIATION_LEN], k[32];
+	struct noise_local *mallory;
+	struct noise_peer *p, *forged;
+
+	(void)state;
+	make(NULL, NULL);
+	admit_calls = 0;
+	assert_int_equal(noise_create_initiation(alice.l, alice.peer, 5, init), 0);
+	memcpy(bad, init, sizeof(bad));
+	bad[NOISE_MAC1_OFF_INITIATION - 1] ^= 1;         /* in the encrypted timestamp */
+	noise_set_mac1(bad, NOISE_MAC1_OFF_INITIATION, alice.peer->remote_mac1_key);
+	assert_true(noise_consume_initiation(bob.l, bad, lookup, admit, &bob, &p) < 0);
+	/* someone who knows alice's public key but not her private key */
+	randombytes_buf(k, 32);
+	mallory = noise_local_new(k);
+	memcpy(mallory->pub, alice.l->pub, 32);          /* claims to be alice */
+	forged = noise_peer_new(mallory, bob.l->pub, NULL);
+	assert_int_equal(noise_create_initiation(mallory, forged, 6, bad), 0);
+	assert_true(noise_consume_initiation(bob.l, bad, lookup, admit, &bob, &p) < 0);
+	noise_peer_free(forged);
+	noise_local_free(mallory);
+	assert_int_equal(admit_calls, 0);
+	admit_answer = false;
+	assert_int_equal(noise_consume_initiation(bob.l, init, lookup, admit, &bob, &p), -EBUSY);
+	assert_int_equal(admit_calls, 1);
+	admit_answer = true;
+	assert_int_equal(noise_consume_initiation(bob.l, init, lookup, admit, &bob, &p), 0);
+	assert_int_equal(admit_calls, 2);
+	assert_int_equal(noise_consume_initiation(bob.l, init, lookup, admit, &bob, &p), -EALREADY);
+	assert_int_equal(admit_calls, 2);                /* a replay is not asked about */
 	unmake();
 }
 
@@ -197,6 +246,7 @@ int main(void)
 		cmocka_unit_test(test_tampered_initiation),
 		cmocka_unit_test(test_tampered_response),
 		cmocka_unit_test(test_unknown_and_wrong_responder),
+		cmocka_unit_test(test_admit),
 	};
 
 	if (sodium_init() < 0)
