@@ -50,6 +50,7 @@ struct ctlsock {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	struct client c[CTLSOCK_CLIENTS];
 	unsigned long dropped;       /* clients too slow, or too many */
+	uint64_t pause_until_ms;     /* out of file descriptors: not accepting */
 };
 
 static int listen_at(struct ctlsock *s)
@@ -87,6 +88,7 @@ int ctlsock_open(const char *path, gid_t group, struct ctlsock **out)
 	if (!(s = calloc(1, sizeof(*s))))
 		return -ENOMEM;
 	memcpy(s->path, path, strlen(path) + 1);
+	s->fd = -1;
 	s->group = group;
 	for (size_t i = 0; i < CTLSOCK_CLIENTS; i++)
 		s->c[i].fd = -1;
@@ -152,6 +154,8 @@ static bool accept_one(struct ctlsock *s)
 	int fd = accept4(s->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	struct client *c = NULL;
 
+	if (fd < 0 && (errno == EMFILE || errno == ENFILE)) /* out of fds: listen later */
+		s->pause_until_ms = clock_ms() + 100;
 	if (fd < 0)
 		return errno == EINTR || errno == ECONNABORTED;
 	for (size_t i = 0; i < CTLSOCK_CLIENTS && !c; i++)
@@ -217,7 +221,7 @@ size_t ctlsock_pollfds(const struct ctlsock *s, struct pollfd *pfd)
 {
 	size_t n = 0;
 
-	pfd[n++] = (struct pollfd){ s->fd, POLLIN, 0 };
+	pfd[n++] = (struct pollfd){ clock_ms() < s->pause_until_ms ? -1 : s->fd, POLLIN, 0 };
 	for (size_t i = 0; i < CTLSOCK_CLIENTS; i++)
 		pfd[n++] = (struct pollfd){ s->c[i].fd, s->c[i].out ? POLLOUT : POLLIN, 0 };
 	return n;
@@ -227,6 +231,8 @@ int ctlsock_timeout(const struct ctlsock *s, int timeout)
 {
 	uint64_t now = clock_ms();
 
+	if (now < s->pause_until_ms && (timeout < 0 || s->pause_until_ms - now < (uint64_t)timeout))
+		timeout = (int)(s->pause_until_ms - now);
 	for (size_t i = 0; i < CTLSOCK_CLIENTS; i++) {
 		int left;
 
@@ -250,18 +256,20 @@ void ctlsock_process(struct ctlsock *s, const struct pollfd *pfd, ctlsock_answer
 
 		if (c->fd < 0 || pfd[1 + i].fd != c->fd)
 			continue; /* accepted after the poll: not polled yet */
+		/* what a client gets is decided by its state, not by the event:
+		 * one whose reply is ready is never answered twice */
 		if (ev & (POLLERR | POLLNVAL))
 			client_close(c);
-		else if (ev & POLLOUT)
+		else if (c->out && (ev & (POLLOUT | POLLHUP)))
 			client_write(c);
-		else if (ev & (POLLIN | POLLHUP))
+		else if (!c->out && (ev & (POLLIN | POLLHUP)))
 			client_read(c, answer, ctx);
 		if (c->fd >= 0 && now >= c->deadline_ms) {
 			s->dropped++;
 			client_close(c);
 		}
 	}
-	if (pfd[0].revents & POLLIN)
+	if (pfd[0].fd >= 0 && (pfd[0].revents & POLLIN))
 		for (int k = 0; k < CTLSOCK_CLIENTS && accept_one(s); k++) /* a burst */
 			;
 }

@@ -78,6 +78,7 @@ struct daemon {
 	unsigned long repairs;         /* foreign changes of our table undone */
 	time_t repaired_at;
 	uint64_t last_repair_ms;       /* clock_ms() */
+	uint64_t repair_every_ms;      /* 1 s, doubled while repairs do not help */
 	char last_tamper[256];
 	const char *state_path;        /* quarantine bans, kept across restarts */
 	struct guard *guard;           /* quarantine (guard.c) */

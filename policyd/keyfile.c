@@ -36,8 +36,9 @@ int keyfile_read(const char *path, const char *what, const char *made_by, uint8_
 	}
 	if (fstat(fd, &st) < 0)
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-	else if (S_ISREG(st.st_mode) && !(st.st_mode & 077))
-		n = read(fd, buf, sizeof(buf));
+	else if (S_ISREG(st.st_mode) && !(st.st_mode & 077) &&
+		 (n = read(fd, buf, sizeof(buf))) < 0)
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 	else
 		snprintf(err, errlen, "%s: a key file must be a regular file of mode 0600 (it is "
 			 "%o); chmod 600 it", path, (unsigned)(st.st_mode & 07777));

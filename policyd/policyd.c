@@ -243,10 +243,11 @@ static void reload_or_defer(struct daemon *d, const char *why)
 }
 
 /* Another process changed table inet policyd: it is put back at once, but
- * no more than once a second (a script fighting us must not spin us). */
+ * no more than once a second (a script fighting us must not spin us), and
+ * less often while repairs do not make the table vouched for again. */
 #define REPAIR_EVERY_MS 1000
 
-static void on_watch(struct daemon *d, uint64_t *repair_at)
+static void on_watch(struct daemon *d)
 {
 	char what[256];
 
@@ -254,24 +255,31 @@ static void on_watch(struct daemon *d, uint64_t *repair_at)
 		rules_watch_describe(d->watch, what, sizeof(what));
 		log_warn("%s", what);
 	}
-	if (rules_watch_tampered(d->watch) && !*repair_at)
-		*repair_at = d->last_repair_ms + REPAIR_EVERY_MS;
 }
 
-static int repair_if_due(struct daemon *d, uint64_t *repair_at, int timeout)
+/* Checked on every turn of the loop: a foreign change may also have been
+ * found by the drain inside an apply, and a failed repair is tried again. */
+static int repair_if_due(struct daemon *d, int timeout)
 {
-	uint64_t now = clock_ms();
+	uint64_t now = clock_ms(), due;
 
-	if (!*repair_at)
+	if (!d->repair_every_ms)
+		d->repair_every_ms = REPAIR_EVERY_MS;
+	due = d->last_repair_ms + d->repair_every_ms;
+	if (!d->p || !rules_watch_tampered(d->watch))
 		return timeout;
-	if (now >= *repair_at) {
-		*repair_at = 0;
+	if (now >= due) {
 		d->last_repair_ms = now;
 		daemon_table_repair(d);
+		/* still not vouched for (a watch that cannot resubscribe, a repair
+		 * that failed): try less and less often, up to once a minute */
+		if (rules_watch_tampered(d->watch) && d->repair_every_ms < 60000)
+			d->repair_every_ms *= 2;
+		else if (!rules_watch_tampered(d->watch))
+			d->repair_every_ms = REPAIR_EVERY_MS;
 		return timeout;
 	}
-	return timeout < 0 || (uint64_t)timeout > *repair_at - now ? (int)(*repair_at - now)
-								    : timeout;
+	return timeout < 0 || (uint64_t)timeout > due - now ? (int)(due - now) : timeout;
 }
 
 enum { PFD_SIG, PFD_INO, PFD_WATCH, PFD_NFLOG, PFD_EVENTS, PFD_CTL,
@@ -279,8 +287,6 @@ enum { PFD_SIG, PFD_INO, PFD_WATCH, PFD_NFLOG, PFD_EVENTS, PFD_CTL,
 
 static void run(struct daemon *d)
 {
-	uint64_t repair_at = 0;
-
 	for (;;) {
 		struct pollfd pfd[PFD_N] = { [PFD_SIG] = { d->sig_fd, POLLIN, 0 },
 					     [PFD_INO] = { d->ino_fd, POLLIN, 0 },
@@ -291,13 +297,13 @@ static void run(struct daemon *d)
 		if (d->rollback && (timeout < 0 || timeout > 200))
 			timeout = 200;
 		timeout = ctlsock_timeout(d->ctl, timeout);
-		timeout = repair_if_due(d, &repair_at, timeout);
+		timeout = repair_if_due(d, timeout);
 		guard_fds(d->guard, pfd + PFD_NFLOG);
 		ctlsock_pollfds(d->ctl, pfd + PFD_CTL);
 		if (poll(pfd, PFD_N, timeout) < 0)
 			continue;
 		if (pfd[PFD_WATCH].revents)
-			on_watch(d, &repair_at);
+			on_watch(d);
 		if (pfd[PFD_NFLOG].revents)
 			guard_on_nflog(d->guard);
 		if (pfd[PFD_EVENTS].revents)

@@ -334,28 +334,26 @@ int daemon_policy_switch(struct daemon *d, struct policy *p, size_t self, char *
 	return 0;
 }
 
-/* Someone else changed table inet policyd: put ours back as it was (a
- * replacement; the bans and openings in force are carried over). */
+/* Someone else changed table inet policyd: put ours back, compiled afresh
+ * from the policy in force (its expiries counted from now, the bans and
+ * openings in force carried over as they are now). */
 void daemon_table_repair(struct daemon *d)
 {
-	struct apply_report rep;
-	char what[256];
-	int r;
+	char what[256], err[512];
 
-	rules_watch_describe(d->watch, what, sizeof(what));
-	if (!d->ir || !rules_watch_tampered(d->watch))
+	if (!d->p || !rules_watch_tampered(d->watch))
 		return;
-	r = rules_update(d->nl, d->watch, d->ir, d->ir_at, d->ir, d->ir_at, &rep);
-	if (r < 0) {
-		log_error("%s; it could not be restored: %s", what, strerror(-r));
-	} else {
-		d->repairs++;
-		d->repaired_at = time(NULL);
-		snprintf(d->last_tamper, sizeof(d->last_tamper), "%s", what);
-		log_warn("table inet policyd restored as the policy has it (%lu time(s) so far)",
-			 d->repairs);
+	rules_watch_describe(d->watch, what, sizeof(what));
+	if (apply_rules(d, d->p, d->self, err, sizeof(err)) < 0) {
+		log_error("%s; it could not be restored: %s", what, err);
+		return;
 	}
-	apply_report_free(&rep);
+	ir_commit(d);
+	d->repairs++;
+	d->repaired_at = time(NULL);
+	snprintf(d->last_tamper, sizeof(d->last_tamper), "%s", what);
+	log_warn("table inet policyd restored as the policy has it (%lu time(s) so far)",
+		 d->repairs);
 }
 
 int daemon_reload(struct daemon *d, const char *why)

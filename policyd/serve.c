@@ -80,7 +80,8 @@ static void status(struct daemon *d, FILE *f)
 
 /* One request from a client ctlsock.c let in: the whole reply. `apply`
  * makes the daemon read a file by its path with its own rights, so it is
- * for root (and the daemon's uid) only, never for the control group. */
+ * for root (and the daemon's uid) only, never for the control group; and
+ * so is `confirm`, which makes such an apply permanent. */
 char *daemon_answer(void *ctx, bool admin, const char *in, size_t got, size_t *outlen)
 {
 	struct daemon *d = ctx;
@@ -100,6 +101,8 @@ char *daemon_answer(void *ctx, bool admin, const char *in, size_t got, size_t *o
 			d->pending_from);
 	} else if (!strcmp(req.verb, "apply") && req.nargs == 2 && !admin) {
 		fprintf(f, "error: apply is for root: the daemon reads FILE with its own rights\n");
+	} else if (!strcmp(req.verb, "confirm") && req.nargs == 0 && !admin) {
+		fprintf(f, "error: confirm is for root, who alone may apply\n");
 	} else if (!strcmp(req.verb, "apply") && req.nargs == 2) {
 		char err[1024];
 

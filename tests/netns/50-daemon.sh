@@ -195,6 +195,18 @@ check "...the daemon names who changed it" grep -Eq "table inet policyd changed 
 check "...status reports the restore" bash -c "'$POLICYCTL' status --control '$T/web1.ctl' | grep -q '^table: changed outside policyd 1 time(s), restored each time; last: table inet policyd changed by nft'"
 if tcp_ok "${NS[bob]}" 203.0.113.1 5432; then not_ok "...web1:5432 stays closed publicly"
 else ok "...web1:5432 stays closed publicly"; fi
+# a restore is the policy's table as of now: a ban lifted since an earlier
+# restore (which carried it) does not come back with the next one
+qset() { ip netns exec "${NS[web1]}" nft list set inet policyd quarantine4 | grep -c '100\.64\.0\.3' || true; }
+ctl web1 flag bob --reason "restore test" >/dev/null
+ip netns exec "${NS[web1]}" nft add rule inet policyd public tcp dport 5433 accept
+check "a second foreign rule is undone too" wait_until 3 bash -c "! ip netns exec '${NS[web1]}' nft list chain inet policyd public | grep -q 'dport 5433'"
+expect_eq "...and bob's ban was carried through that restore" "$(qset)" 1
+ctl web1 reauth bob >/dev/null
+ip netns exec "${NS[web1]}" nft add rule inet policyd public tcp dport 5434 accept
+check "a third foreign rule is undone" wait_until 3 bash -c "! ip netns exec '${NS[web1]}' nft list chain inet policyd public | grep -q 'dport 5434'"
+expect_eq "...and the ban lifted by reauth did not come back with it" "$(qset)" 0
+check "...bob reaches web1:22 over the mesh again" wait_until 10 tcp_ok "${NS[bob]}" "${VPN[web1]}" 22
 replayed() { # the first policy, validly signed but older than the one in force
 	local out
 	if out=$(ctl web1 apply "$T/v0.json" --confirm 30s 2>&1); then return 1; fi
@@ -373,6 +385,11 @@ if out=$(as 65534 65534 apply "$T/keep.json" --confirm 10s 2>&1); then
 	not_ok "a group member may not make the daemon read a file (apply)"
 else
 	check "a group member may not make the daemon read a file (apply)" grep -q "apply is for root" <<<"$out"
+fi
+if out=$(as 65534 65534 confirm 2>&1); then
+	not_ok "a group member may not confirm"
+else
+	check "a group member may not confirm" grep -q "confirm is for root" <<<"$out"
 fi
 
 # ---- a key file others can read is refused ----------------------------------------
