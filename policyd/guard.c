@@ -89,14 +89,6 @@ struct guard {
 	uint64_t stray;              /* invalid-state packets that were not probes */
 };
 
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* ---- acting on a decision --------------------------------------------------------- */
 
 /* Every address of a list of VPN prefixes (ranges capped at RANGE_MAX). */
@@ -240,7 +232,7 @@ static int decide(struct guard *g, const struct suspicion_decision *dec)
 		/* not half-banned: the engine forgets the ban, the kernel any part of it */
 		log_error("quarantine %s FAILED (%s): %s; evidence %s", n->name, dec->reason,
 			  strerror(-cut), ev);
-		(void)suspicion_lift(g->eng, dec->peer, mono_ms());
+		(void)suspicion_lift(g->eng, dec->peer, clock_ms());
 		(void)unquarantine_node(g, n);
 		return cut;
 	}
@@ -269,7 +261,7 @@ static void score_port(struct guard *g, size_t node, uint8_t proto, uint16_t por
 {
 	struct suspicion_decision dec;
 
-	if (suspicion_denied(g->eng, node, proto, port, mono_ms(), &dec) == 1)
+	if (suspicion_denied(g->eng, node, proto, port, clock_ms(), &dec) == 1)
 		(void)decide(g, &dec);
 }
 
@@ -288,7 +280,7 @@ static void on_denied(struct guard *g, size_t node, const struct nflog_pkt *pkt)
 		uint32_t w = SUSPICION_FULL / (s->denied_ports ? s->denied_ports : 1);
 
 		if (suspicion_signal(g->eng, node, SUSPICION_SIG_HEADERLESS, w ? w : 1, NULL,
-				     mono_ms(), &dec) == 1)
+				     clock_ms(), &dec) == 1)
 			(void)decide(g, &dec);
 		return;
 	}
@@ -457,7 +449,7 @@ void guard_on_events(struct guard *g)
 			pthread_mutex_unlock(&g->lock);
 			continue;
 		}
-		if (suspicion_signal(g->eng, (size_t)node, kind, w, note, mono_ms(), &dec) == 1)
+		if (suspicion_signal(g->eng, (size_t)node, kind, w, note, clock_ms(), &dec) == 1)
 			(void)decide(g, &dec);
 	}
 }
@@ -487,7 +479,7 @@ int guard_flag(struct guard *g, const char *name, const char *reason, char *msg,
 		snprintf(msg, len, "\"%.64s\" is not a peer of this node", name);
 		return -ENOENT;
 	}
-	if ((r = suspicion_flag(g->eng, (size_t)node, reason, mono_ms(), &dec)) == -EALREADY) {
+	if ((r = suspicion_flag(g->eng, (size_t)node, reason, clock_ms(), &dec)) == -EALREADY) {
 		snprintf(msg, len, "%s is quarantined already", name);
 		return r;
 	}
@@ -519,7 +511,7 @@ int guard_reauth(struct guard *g, const char *name, char *msg, size_t len)
 		snprintf(msg, len, "\"%.64s\" is not a peer of this node", name);
 		return -ENOENT;
 	}
-	engine = suspicion_lift(g->eng, (size_t)node, mono_ms()) == 0;
+	engine = suspicion_lift(g->eng, (size_t)node, clock_ms()) == 0;
 	recorded = banstate_find(g->bans, name) != NULL;
 	/* whatever the records say, the kernel's sets are cleared of the node */
 	gone = unquarantine_node(g, &g->d->p->nodes[node]);
@@ -621,7 +613,7 @@ static void reconcile(struct guard *g, bool restoring)
 				 : !left ? "it has run out" : "it is exempt or a breakglass holder now");
 			(void)unquarantine(g, b->addrs, b->naddrs, NULL);
 			if (n)
-				(void)suspicion_lift(g->eng, (size_t)node, mono_ms());
+				(void)suspicion_lift(g->eng, (size_t)node, clock_ms());
 			banstate_del(g->bans, b->name); /* the next ban moves to i */
 			changed = true;
 			continue;
@@ -631,7 +623,7 @@ static void reconcile(struct guard *g, bool restoring)
 			continue; /* dropped: the next ban moves to i */
 		if (restoring) {
 			suspicion_restore(g->eng, (size_t)node, banstate_count(g->bans, b->name),
-					  mono_ms() + left);
+					  clock_ms() + left);
 			log_info("ban of %s restored: %llus left (%s)", b->name,
 				 (unsigned long long)(left / 1000), b->reason);
 		}
@@ -771,7 +763,7 @@ void guard_policy(struct guard *g, const struct policy *p)
 				  "nothing is scored until it can (retried every %d ms); the "
 				  "kernel's bans stay in force", RETRY_MS);
 		g->stale = true;
-		g->retry_at = mono_ms() + RETRY_MS;
+		g->retry_at = clock_ms() + RETRY_MS;
 		return;
 	}
 	if (g->stale)
@@ -785,7 +777,7 @@ void guard_policy(struct guard *g, const struct policy *p)
  * most every RETRY_MS. */
 static bool current(struct guard *g)
 {
-	if (g->stale && mono_ms() >= g->retry_at)
+	if (g->stale && clock_ms() >= g->retry_at)
 		guard_policy(g, g->d->p);
 	return !g->stale;
 }
