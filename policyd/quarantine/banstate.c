@@ -463,9 +463,26 @@ static int bans_unique(struct lctx *c, const struct banstate *b)
 
 /* Every ban's node has a count of at least repeat + 1: raised in place, or
  * appended and the whole list sorted once. */
+/* One more node's ban count, at the end (the caller sorts). */
+static int count_append(struct lctx *c, struct banstate *b, const char *name, uint32_t bans)
+{
+	struct ban_count *cnt;
+
+	if (b->ncounts >= BANSTATE_MAX)
+		return bad(c, "/counts: more than %d nodes", BANSTATE_MAX);
+	if (!grow((void **)&b->counts, &b->capcounts, b->ncounts, sizeof(*b->counts)))
+		return -ENOMEM;
+	cnt = &b->counts[b->ncounts++];
+	memset(cnt, 0, sizeof(*cnt));
+	strcpy(cnt->name, name);
+	cnt->bans = bans;
+	return 0;
+}
+
 static int counts_cover(struct lctx *c, struct banstate *b)
 {
 	size_t sorted = b->ncounts;
+	int r;
 
 	for (size_t i = 0; i < b->n; i++) {
 		const struct ban *ban = &b->v[i];
@@ -478,14 +495,8 @@ static int counts_cover(struct lctx *c, struct banstate *b)
 				cnt->bans = need;
 			continue;
 		}
-		if (b->ncounts >= BANSTATE_MAX)
-			return bad(c, "/counts: more than %d nodes", BANSTATE_MAX);
-		if (!grow((void **)&b->counts, &b->capcounts, b->ncounts, sizeof(*b->counts)))
-			return -ENOMEM;
-		cnt = &b->counts[b->ncounts++];
-		memset(cnt, 0, sizeof(*cnt));
-		strcpy(cnt->name, ban->name);
-		cnt->bans = need;
+		if ((r = count_append(c, b, ban->name, need)) < 0)
+			return r;
 	}
 	if (b->ncounts)
 		qsort(b->counts, b->ncounts, sizeof(*b->counts), count_cmp);
@@ -520,25 +531,19 @@ static int bans_load(struct lctx *c, const cJSON *a, struct banstate *b)
 static int counts_load(struct lctx *c, const cJSON *o, struct banstate *b)
 {
 	const cJSON *m;
+	int r;
 
 	if (!cJSON_IsObject(o))
 		return bad(c, "/counts: not an object");
 	cJSON_ArrayForEach(m, o) {
-		struct ban_count *cnt;
 		int64_t x;
 
 		if (!m->string || strlen(m->string) >= BAN_NAME_MAX || !policy_name_ok(m->string))
 			return bad(c, "/counts: \"%.40s\" is not a node name", m->string ? m->string : "");
 		if (!int_of(m, 0, UINT32_MAX, &x))
 			return bad(c, "/counts/%s: not an integer 0-%u", m->string, UINT32_MAX);
-		if (b->ncounts >= BANSTATE_MAX)
-			return bad(c, "/counts: more than %d nodes", BANSTATE_MAX);
-		if (!grow((void **)&b->counts, &b->capcounts, b->ncounts, sizeof(*b->counts)))
-			return -ENOMEM;
-		cnt = &b->counts[b->ncounts++];
-		memset(cnt, 0, sizeof(*cnt));
-		strcpy(cnt->name, m->string);
-		cnt->bans = (uint32_t)x;
+		if ((r = count_append(c, b, m->string, (uint32_t)x)) < 0)
+			return r;
 	}
 	if (b->ncounts)
 		qsort(b->counts, b->ncounts, sizeof(*b->counts), count_cmp);
